@@ -1,0 +1,39 @@
+// The one place that decides how a run is seeded and threaded.
+//
+// Determinism contract (CPU): the same config and seed give the same numbers. Everything random
+// (initialisation, data order, augmentation, attack starts) draws from generators whose seeds are
+// derived here from the run seed, never from the clock or global state shared across threads.
+#ifndef ROBUSTNESS_BASE_SEED_H_
+#define ROBUSTNESS_BASE_SEED_H_
+
+#include <cstdint>
+#include <initializer_list>
+
+#include <ATen/core/Generator.h>
+
+namespace robustness {
+
+// Seeds LibTorch's default CPU generator with `seed` and sets the intra-op thread count
+// (`num_threads` > 0, or every core when 0; LibTorch otherwise starts with one thread here).
+// Returns the thread count in effect.
+int ConfigureRuntime(int64_t seed, int num_threads);
+
+// A well-mixed 64-bit seed from a base seed and a path of integers (splitmix64 chaining):
+// DeriveSeed(run_seed, {kAugmentStream, epoch, index}). Different paths give unrelated streams.
+uint64_t DeriveSeed(uint64_t base, std::initializer_list<uint64_t> path);
+
+// A fresh CPU generator seeded with `seed`.
+at::Generator MakeCpuGenerator(uint64_t seed);
+
+// Stream identifiers for DeriveSeed, so no two consumers share a stream by accident.
+enum SeedStream : uint64_t {
+  kInitStream = 1,
+  kDataOrderStream = 2,
+  kAugmentStream = 3,
+  kAttackStream = 4,
+  kSubsetStream = 5,
+};
+
+}  // namespace robustness
+
+#endif  // ROBUSTNESS_BASE_SEED_H_
