@@ -1,0 +1,80 @@
+#include "robustness/training/checkpoint.h"
+
+#include <filesystem>
+
+#include <torch/serialize/input-archive.h>
+#include <torch/serialize/output-archive.h>
+
+#include "absl/strings/str_cat.h"
+#include "robustness/base/atomic_file.h"
+#include "robustness/base/torch_status.h"
+
+namespace robustness {
+
+absl::Status SaveCheckpoint(const std::string& path, torch::nn::Module& model,
+                            torch::optim::Optimizer& optimizer, const CheckpointState& state) {
+  return WriteFileAtomicallyWith(path, [&](const std::string& temp) {
+    return CallTorch(absl::StrCat("cannot write checkpoint '", temp, "'"), [&] {
+      torch::serialize::OutputArchive archive;
+      torch::serialize::OutputArchive model_archive, optimizer_archive;
+      model.save(model_archive);
+      optimizer.save(optimizer_archive);
+      archive.write("model", model_archive);
+      archive.write("optimizer", optimizer_archive);
+      archive.write("epochs_done", torch::tensor(state.epochs_done, torch::kInt64));
+      archive.write("epoch_log", state.epoch_log.defined()
+                                     ? state.epoch_log
+                                     : torch::zeros({0, 0}, torch::kFloat64));
+      archive.write("fingerprint", c10::IValue(state.fingerprint));
+      archive.save_to(temp);
+      return absl::OkStatus();
+    });
+  });
+}
+
+absl::StatusOr<CheckpointState> LoadCheckpoint(const std::string& path,
+                                               const std::string& expected_fingerprint,
+                                               torch::nn::Module& model,
+                                               torch::optim::Optimizer& optimizer) {
+  if (!std::filesystem::exists(path)) {
+    return absl::NotFoundError(absl::StrCat("no checkpoint at '", path, "'"));
+  }
+  CheckpointState state;
+  torch::serialize::InputArchive archive;
+  absl::Status status = CallTorch(
+      absl::StrCat("checkpoint '", path, "' is corrupt or not a checkpoint"),
+      [&] {
+        archive.load_from(path);
+        c10::IValue fingerprint;
+        archive.read("fingerprint", fingerprint);
+        state.fingerprint = fingerprint.toStringRef();
+        return absl::OkStatus();
+      },
+      absl::StatusCode::kDataLoss);
+  if (!status.ok()) return status;
+  if (state.fingerprint != expected_fingerprint) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "checkpoint '", path, "' was written by a different config (fingerprint ",
+        state.fingerprint.substr(0, 12), ", this config ", expected_fingerprint.substr(0, 12),
+        "); use another --output_dir or delete the checkpoint"));
+  }
+  status = CallTorch(
+      absl::StrCat("checkpoint '", path, "' does not match the model or optimiser"),
+      [&] {
+        torch::serialize::InputArchive model_archive, optimizer_archive;
+        archive.read("model", model_archive);
+        archive.read("optimizer", optimizer_archive);
+        model.load(model_archive);
+        optimizer.load(optimizer_archive);
+        torch::Tensor epochs;
+        archive.read("epochs_done", epochs);
+        state.epochs_done = epochs.item<int64_t>();
+        archive.read("epoch_log", state.epoch_log);
+        return absl::OkStatus();
+      },
+      absl::StatusCode::kDataLoss);
+  if (!status.ok()) return status;
+  return state;
+}
+
+}  // namespace robustness

@@ -1,0 +1,17 @@
+// Classification losses (PAPER.md 3.3: label smoothing 0.1 in the DeiT recipe).
+#ifndef ROBUSTNESS_TRAINING_LOSS_H_
+#define ROBUSTNESS_TRAINING_LOSS_H_
+
+#include <torch/types.h>
+
+namespace robustness {
+
+// Mean cross-entropy between logits [N, K] (float) and integer labels [N] (int64, in [0, K)),
+// against smoothed targets (1 - s) * onehot + s / K, as timm's LabelSmoothingCrossEntropy.
+// smoothing in [0, 1); 0 gives plain cross-entropy. Returns a scalar.
+torch::Tensor SmoothedCrossEntropy(const torch::Tensor& logits, const torch::Tensor& labels,
+                                   double smoothing);
+
+}  // namespace robustness
+
+#endif  // ROBUSTNESS_TRAINING_LOSS_H_
