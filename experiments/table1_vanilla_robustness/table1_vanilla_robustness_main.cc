@@ -1,0 +1,53 @@
+// bazel run //experiments/table1_vanilla_robustness [-- --config=... --output_dir=...]
+//
+// With no flags: the embedded default (configs/fashion_mnist.pbtxt) into out/table1_vanilla_robustness/.
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_join.h"
+#include "experiments/table1_vanilla_robustness/table1_vanilla_robustness.h"
+#include "robustness/base/atomic_file.h"
+#include "robustness/base/torch_status.h"
+#include "robustness/config/run_paths.h"
+
+ABSL_FLAG(std::string, config, "",
+          "Text-format Table1Config. Default: the embedded Fashion-MNIST config.");
+ABSL_FLAG(std::string, output_dir, "",
+          "Folder for results and checkpoints. Default: out/table1_vanilla_robustness/<config>. "
+          "Re-running into the same folder resumes training from the checkpoints there.");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("Table 1: vanilla CNN vs. transformer under white-box attacks.");
+  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  const std::string command_line = absl::StrJoin(argv, argv + argc, " ");
+  absl::StatusOr<std::string> config = robustness::ResolveConfigPath(
+      absl::GetFlag(FLAGS_config),
+      "experiments/table1_vanilla_robustness/configs/fashion_mnist.pbtxt", argv[0]);
+  if (!config.ok()) {
+    std::fprintf(stderr, "error: %s\n", std::string(config.status().message()).c_str());
+    return 2;
+  }
+  const std::string output_dir = robustness::ResolveOutputDir(
+      absl::GetFlag(FLAGS_output_dir), "table1_vanilla_robustness", *config);
+  std::fprintf(stderr, "config: %s\noutput: %s\n", config->c_str(), output_dir.c_str());
+  absl::StatusOr<robustness::experiments::Table1Result> result;
+  try {
+    result = robustness::RunTable1(*config, output_dir, {command_line});
+  } catch (const std::exception& e) {
+    result = absl::InternalError(robustness::ExceptionSummary(e));
+  }
+  if (!result.ok()) {
+    std::fprintf(stderr, "error: %s\n", std::string(result.status().message()).c_str());
+    return 1;
+  }
+  absl::StatusOr<std::string> markdown =
+      robustness::ReadFileToString(output_dir + "/results.md");
+  if (markdown.ok()) std::printf("%s", markdown->c_str());
+  std::fprintf(stderr, "results: %s/results.{json,md}, %s/accuracy_vs_epsilon.svg\n",
+               output_dir.c_str(), output_dir.c_str());
+  return 0;
+}

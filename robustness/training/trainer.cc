@@ -1,0 +1,151 @@
+#include "robustness/training/trainer.h"
+
+#include <chrono>
+#include <filesystem>
+#include <utility>
+
+#include <ATen/ATen.h>
+#include <torch/optim/optimizer.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "robustness/augmentation/transform_factory.h"
+#include "robustness/base/progress.h"
+#include "robustness/base/seed.h"
+#include "robustness/base/status_macros.h"
+#include "robustness/datasets/batch_loader.h"
+#include "robustness/training/checkpoint.h"
+#include "robustness/training/loss.h"
+#include "robustness/training/lr_schedule.h"
+#include "robustness/training/optimizer_factory.h"
+
+namespace robustness {
+namespace {
+
+torch::Tensor LogToTensor(const std::vector<EpochLog>& logs) {
+  torch::Tensor t = torch::zeros({static_cast<int64_t>(logs.size()), kEpochLogColumns},
+                                 torch::kFloat64);
+  for (size_t i = 0; i < logs.size(); ++i) {
+    const EpochLog& e = logs[i];
+    const double row[kEpochLogColumns] = {static_cast<double>(e.epoch), e.learning_rate,
+                                          e.train_loss, e.train_accuracy, e.seconds,
+                                          e.images_per_second};
+    for (int j = 0; j < kEpochLogColumns; ++j) t[i][j] = row[j];
+  }
+  return t;
+}
+
+std::vector<EpochLog> LogFromTensor(const torch::Tensor& t) {
+  std::vector<EpochLog> logs;
+  if (!t.defined() || t.dim() != 2 || t.size(1) != kEpochLogColumns) return logs;
+  auto a = t.accessor<double, 2>();
+  for (int64_t i = 0; i < t.size(0); ++i) {
+    logs.push_back({static_cast<int>(a[i][0]), a[i][1], a[i][2], a[i][3], a[i][4], a[i][5]});
+  }
+  return logs;
+}
+
+}  // namespace
+
+absl::Status ValidateTrainingConfig(const proto::TrainingConfig& c, int64_t train_size,
+                                    int image_size) {
+  if (c.epochs() < 1 || c.epochs() > 10000) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("training.epochs: must be in [1, 10000], got ", c.epochs()));
+  }
+  if (c.batch_size() < 1 || c.batch_size() > train_size) {
+    return absl::InvalidArgumentError(absl::StrCat("training.batch_size: must be in [1, ",
+                                                   train_size, "] (the training set size), got ",
+                                                   c.batch_size()));
+  }
+  if (!(c.label_smoothing() >= 0 && c.label_smoothing() < 1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("training.label_smoothing: must be in [0, 1), got ", c.label_smoothing()));
+  }
+  RETURN_IF_ERROR(ValidateOptimizerConfig(c.optimizer()));
+  RETURN_IF_ERROR(ValidateScheduleConfig(c.schedule(), c.optimizer().peak_lr(), c.epochs()));
+  return ValidateTrainTransform(c.augmentation(), image_size);
+}
+
+absl::StatusOr<TrainingReport> TrainModel(ImageClassifierImpl& model,
+                                          std::shared_ptr<const Dataset> train,
+                                          const proto::TrainingConfig& config,
+                                          const TrainerOptions& options) {
+  ASSIGN_OR_RETURN(torch::Tensor probe, train->Image(0));
+  RETURN_IF_ERROR(ValidateTrainingConfig(config, train->size(), probe.size(-1)));
+  ASSIGN_OR_RETURN(ImageTransform transform, CreateTrainTransform(config.augmentation()));
+  model.to(options.device);
+  ASSIGN_OR_RETURN(std::unique_ptr<torch::optim::Optimizer> optimizer,
+                   CreateOptimizer(config.optimizer(), model));
+
+  TrainingReport report;
+  if (!options.checkpoint_path.empty() && std::filesystem::exists(options.checkpoint_path)) {
+    ASSIGN_OR_RETURN(CheckpointState state,
+                     LoadCheckpoint(options.checkpoint_path, options.config_fingerprint, model,
+                                    *optimizer));
+    report.epochs = LogFromTensor(state.epoch_log);
+    report.resumed_after_epochs = static_cast<int>(state.epochs_done);
+    std::fprintf(stderr, "[%s] resuming from %s after epoch %d of %d\n", options.name.c_str(),
+                 options.checkpoint_path.c_str(), report.resumed_after_epochs, config.epochs());
+  }
+
+  const int64_t n = train->size();
+  const int64_t batches_per_epoch = n / config.batch_size();  // drop_last: equal-size steps
+  for (int epoch = report.resumed_after_epochs; epoch < config.epochs(); ++epoch) {
+    model.train();
+    const uint64_t epoch_seed = DeriveSeed(options.seed, {kAugmentStream, uint64_t(epoch)});
+    BatchLoader loader(train, EpochOrder(n, options.seed, epoch), config.batch_size(), transform,
+                       epoch_seed, options.data_loader_threads, /*drop_last=*/true);
+    ProgressLine progress(absl::StrFormat("train %s epoch %d/%d", options.name, epoch + 1,
+                                          config.epochs()),
+                          batches_per_epoch, "img");
+    double loss_sum = 0;
+    int64_t correct = 0, seen = 0;
+    const double first_lr = LearningRateAt(config.schedule(), config.optimizer().peak_lr(),
+                                           config.epochs(), epoch);
+    const auto start = std::chrono::steady_clock::now();
+    for (int64_t step = 0; step < batches_per_epoch; ++step) {
+      ASSIGN_OR_RETURN(Batch batch, loader.Next());
+      const double lr = LearningRateAt(config.schedule(), config.optimizer().peak_lr(),
+                                       config.epochs(), epoch + double(step) / batches_per_epoch);
+      SetLearningRate(*optimizer, lr);
+      torch::Tensor images = batch.images.to(options.device);
+      torch::Tensor labels = batch.labels.to(options.device);
+      optimizer->zero_grad();
+      torch::Tensor logits = model.forward(images);
+      torch::Tensor loss = SmoothedCrossEntropy(logits, labels, config.label_smoothing());
+      loss.backward();
+      optimizer->step();
+      const double loss_value = loss.item<double>();
+      if (!std::isfinite(loss_value)) {
+        return absl::InternalError(absl::StrFormat(
+            "training %s diverged: loss %f at epoch %d step %d (lr %g); lower "
+            "training.optimizer.peak_lr",
+            options.name, loss_value, epoch + 1, step, lr));
+      }
+      loss_sum += loss_value;
+      correct += logits.argmax(1).eq(labels).sum().item<int64_t>();
+      seen += labels.size(0);
+      progress.Update(step + 1, seen,
+                      absl::StrFormat("loss %.4f | acc %.2f%% | lr %.3g", loss_sum / (step + 1),
+                                      100.0 * correct / seen, lr));
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    report.epochs.push_back({epoch, first_lr, loss_sum / batches_per_epoch,
+                             static_cast<double>(correct) / seen, seconds, seen / seconds});
+    if (!options.checkpoint_path.empty()) {
+      RETURN_IF_ERROR(SaveCheckpoint(
+          options.checkpoint_path, model, *optimizer,
+          {epoch + 1, LogToTensor(report.epochs), options.config_fingerprint}));
+    }
+    if (options.stop_after_epochs == epoch + 1) {
+      return absl::AbortedError(
+          absl::StrCat("stopped after epoch ", epoch + 1, " (stop_after_epochs)"));
+    }
+  }
+  model.eval();
+  return report;
+}
+
+}  // namespace robustness

@@ -1,0 +1,68 @@
+// The epoch loop shared by every recipe (PAPER.md 3.2 CNN recipe, 3.3 DeiT recipe).
+//
+// Determinism and resumption: epoch e visits the training set in EpochOrder(seed, e) and augments
+// image i with a generator seeded from (seed, e, i); the learning rate is a pure function of
+// progress; a checkpoint (weights, optimiser state, epoch log, config fingerprint) is written
+// atomically after every epoch. A run killed at any point and started again with the same
+// config resumes after its last finished epoch and ends with the same weights and numbers as an
+// uninterrupted run (CPU, same thread count).
+#ifndef ROBUSTNESS_TRAINING_TRAINER_H_
+#define ROBUSTNESS_TRAINING_TRAINER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "robustness/datasets/dataset.h"
+#include "robustness/models/image_classifier.h"
+#include "robustness/proto/training.pb.h"
+
+namespace robustness {
+
+struct EpochLog {
+  int epoch = 0;                 // 0-based
+  double learning_rate = 0;      // at the epoch's first step
+  double train_loss = 0;         // mean over the epoch's batches
+  double train_accuracy = 0;     // in [0, 1], on the augmented training images
+  double seconds = 0;
+  double images_per_second = 0;
+};
+constexpr int kEpochLogColumns = 6;
+
+struct TrainingReport {
+  std::vector<EpochLog> epochs;  // every epoch, including those restored from a checkpoint
+  int resumed_after_epochs = 0;  // 0 when the run started from scratch
+};
+
+struct TrainerOptions {
+  std::string name;               // label of progress lines, e.g. "ResNet (CNN recipe)"
+  int64_t seed = 0;
+  int data_loader_threads = 1;
+  torch::Device device = torch::kCPU;
+  std::string checkpoint_path;    // "" disables checkpoints (and resuming)
+  std::string config_fingerprint; // stored in the checkpoint; resuming requires a match
+  // Test hook that simulates a kill: stop (with status Aborted) right after the checkpoint of
+  // this many epochs is written. -1 = run to the end.
+  int stop_after_epochs = -1;
+};
+
+// Range checks: epochs >= 1, batch_size in [1, train_size], label_smoothing in [0, 1), and the
+// optimiser, schedule and augmentation blocks. Errors name the field and value.
+absl::Status ValidateTrainingConfig(const proto::TrainingConfig& config, int64_t train_size,
+                                    int image_size);
+
+// Trains `model` in place on `train` (images float [C,H,W] in [0,1]). Resumes from
+// options.checkpoint_path when it exists. Errors: invalid config, data decode errors, checkpoint
+// IO errors, a checkpoint of another config (FailedPrecondition).
+absl::StatusOr<TrainingReport> TrainModel(ImageClassifierImpl& model,
+                                          std::shared_ptr<const Dataset> train,
+                                          const proto::TrainingConfig& config,
+                                          const TrainerOptions& options);
+
+}  // namespace robustness
+
+#endif  // ROBUSTNESS_TRAINING_TRAINER_H_

@@ -1,0 +1,108 @@
+#include "robustness/training/trainer.h"
+
+#include <filesystem>
+
+#include <ATen/ATen.h>
+#include <torch/nn/modules/linear.h>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "robustness/base/status_matchers.h"
+#include "robustness/config/parse_text_proto.h"
+#include "robustness/datasets/in_memory_dataset.h"
+
+namespace robustness {
+namespace {
+
+using ::testing::HasSubstr;
+
+// A linear classifier on 1x4x4 images.
+class LinearModel : public ImageClassifierImpl {
+ public:
+  LinearModel() { fc_ = register_module("fc", torch::nn::Linear(16, 3)); }
+  torch::Tensor forward(const torch::Tensor& images) override {
+    return fc_->forward(images.flatten(1));
+  }
+  torch::nn::Linear fc_{nullptr};
+};
+
+// 96 images whose class decides which quarter of the image is bright: learnable in a few epochs.
+std::shared_ptr<const Dataset> ToyDataset() {
+  at::manual_seed(5);
+  at::Tensor labels = at::randint(0, 3, {96}, at::kLong);
+  at::Tensor images = at::randint(0, 60, {96, 1, 4, 4}, at::kByte);
+  for (int64_t i = 0; i < 96; ++i) {
+    const int64_t c = labels[i].item<int64_t>();
+    images[i][0][c].fill_(250);
+  }
+  return std::make_shared<InMemoryDataset>(images, labels, 3);
+}
+
+proto::TrainingConfig Recipe(int epochs) {
+  auto config = ParseTextProtoOrDie<proto::TrainingConfig>(R"pb(
+    batch_size: 16 label_smoothing: 0.1
+    optimizer { peak_lr: 0.5 weight_decay: 1e-4 no_decay_on_1d_params: true
+                sgd { momentum: 0.9 nesterov: false } }
+    schedule { warmup_epochs: 1 warmup_start_lr: 0.05 per_step: true cosine { min_lr: 0 } }
+    augmentation { pad_crop { padding: 0 } horizontal_flip: false })pb");
+  config.set_epochs(epochs);
+  return config;
+}
+
+TEST(TrainModel, LearnsTheToyTask) {
+  at::manual_seed(0);
+  LinearModel model;
+  TrainerOptions options;
+  options.name = "toy";
+  auto report = TrainModel(model, ToyDataset(), Recipe(4), options);
+  ASSERT_THAT(report, IsOk());
+  ASSERT_EQ(report->epochs.size(), 4u);
+  EXPECT_LT(report->epochs.back().train_loss, report->epochs.front().train_loss);
+  EXPECT_GT(report->epochs.back().train_accuracy, 0.9);
+  EXPECT_FALSE(model.is_training());
+}
+
+TEST(TrainModel, KilledAndResumedEqualsUninterrupted) {
+  const std::string dir = ::testing::TempDir();
+  TrainerOptions options;
+  options.name = "toy";
+  options.seed = 11;
+  options.data_loader_threads = 2;
+  options.config_fingerprint = "fp";
+
+  at::manual_seed(0);
+  LinearModel straight;
+  options.checkpoint_path = dir + "/straight.pt";
+  ASSERT_THAT(TrainModel(straight, ToyDataset(), Recipe(3), options), IsOk());
+
+  at::manual_seed(0);
+  LinearModel interrupted;
+  options.checkpoint_path = dir + "/interrupted.pt";
+  options.stop_after_epochs = 1;
+  EXPECT_THAT(TrainModel(interrupted, ToyDataset(), Recipe(3), options),
+              StatusIs(absl::StatusCode::kAborted, HasSubstr("after epoch 1")));
+  at::manual_seed(99);  // a fresh process would initialise differently: the checkpoint decides
+  LinearModel resumed;
+  options.stop_after_epochs = -1;
+  auto report = TrainModel(resumed, ToyDataset(), Recipe(3), options);
+  ASSERT_THAT(report, IsOk());
+  EXPECT_EQ(report->resumed_after_epochs, 1);
+  ASSERT_EQ(report->epochs.size(), 3u);
+  EXPECT_TRUE(at::equal(resumed.fc_->weight, straight.fc_->weight));
+  EXPECT_TRUE(at::equal(resumed.fc_->bias, straight.fc_->bias));
+}
+
+TEST(TrainModel, RejectsBadConfigBeforeTraining) {
+  LinearModel model;
+  proto::TrainingConfig config = Recipe(2);
+  config.set_batch_size(1000);
+  EXPECT_THAT(TrainModel(model, ToyDataset(), config, TrainerOptions{}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("training.batch_size: must be in [1, 96]")));
+  config = Recipe(0);
+  EXPECT_THAT(TrainModel(model, ToyDataset(), config, TrainerOptions{}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("training.epochs")));
+}
+
+}  // namespace
+}  // namespace robustness
