@@ -67,7 +67,8 @@ torch::Tensor RandomResizedCrop(const torch::Tensor& image, const RandomResizedC
   return F::interpolate(crop, F::InterpolateFuncOptions()
                                   .size(std::vector<int64_t>{options.size, options.size})
                                   .mode(torch::kBicubic)
-                                  .align_corners(false))
+                                  .align_corners(false)
+                                  .antialias(true))
       .squeeze(0)
       .clamp_(0.0, 1.0);
 }

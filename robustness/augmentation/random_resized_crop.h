@@ -2,11 +2,10 @@
 // (0.08, 1) and ratio (3/4, 4/3)): a crop of random area fraction and log-uniform aspect ratio,
 // resized to a fixed square.
 //
-// Deviation from torchvision: the resize is LibTorch's bicubic interpolation (a = -0.75,
-// align_corners = false) followed by a clamp to [0, 1], without antialiasing. torchvision on PIL
-// images uses PIL's bicubic filter, which widens its support when downsampling (antialias), and
-// its output is rounded to uint8. Crops smaller than `size` (upsampling) agree closely; strong
-// downsampling is sharper (more aliased) here.
+// The resize is LibTorch's antialiased bicubic interpolation (a = -0.5 in antialias mode, as
+// PIL; align_corners = false) followed by a clamp to [0, 1]: the tensor path torchvision offers to
+// match PIL's bicubic filter, whose support widens when downsampling. Remaining difference from
+// torchvision on PIL images: PIL rounds its output to uint8; we keep float32.
 #ifndef ROBUSTNESS_AUGMENTATION_RANDOM_RESIZED_CROP_H_
 #define ROBUSTNESS_AUGMENTATION_RANDOM_RESIZED_CROP_H_
 

@@ -24,7 +24,7 @@ torch::Tensor ResizeShorterSide(const torch::Tensor& image, int64_t size) {
   namespace F = torch::nn::functional;
   return F::interpolate(
              image.unsqueeze(0),
-             F::InterpolateFuncOptions().size(out_size).mode(torch::kBilinear).align_corners(false))
+             F::InterpolateFuncOptions().size(out_size).mode(torch::kBilinear).align_corners(false).antialias(true))
       .squeeze(0);
 }
 

@@ -1,12 +1,11 @@
 // The deterministic evaluation transform (EvalTransformConfig; PAPER.md 3.1: Resize(256) then
 // CenterCrop(224) for ImageNet; identity for Fashion-MNIST and the 224 x 224 ImageNet-C files).
 //
-// Deviation from torchvision: resizing is LibTorch's bilinear interpolation with
-// align_corners = false and no antialiasing. torchvision's Resize on PIL images (what the paper's
-// pipeline used) applies PIL's bilinear filter with a support that grows with the downscale factor
-// (antialiasing), so when shrinking e.g. a 500 x 375 ImageNet photo to 256 our pixels are sharper
-// and differ by a few levels; accuracy differences are typically a fraction of a percent.
-// (LibTorch 1.13's InterpolateFuncOptions().antialias(true) would match PIL more closely.)
+// Resizing is LibTorch's antialiased bilinear interpolation (align_corners = false,
+// antialias = true), the tensor path torchvision provides to match PIL's bilinear Resize, which
+// the paper's pipeline used: its filter support grows with the downscale factor. Remaining
+// difference from PIL: PIL rounds to uint8 after resizing; we keep float32, so pixels differ by
+// at most about half a level.
 #ifndef ROBUSTNESS_AUGMENTATION_RESIZE_CENTER_CROP_H_
 #define ROBUSTNESS_AUGMENTATION_RESIZE_CENTER_CROP_H_
 

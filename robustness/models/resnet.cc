@@ -1,0 +1,147 @@
+#include "robustness/models/resnet.h"
+
+#include <string>
+#include <utility>
+
+#include <glog/logging.h>
+#include <torch/nn/init.h>
+
+namespace robustness {
+namespace {
+
+using Activation = ResNetOptions::Activation;
+
+torch::Tensor Activate(torch::Tensor x, Activation activation) {
+  // In-place ReLU is safe here: it only ever follows BN or a residual add, whose backward passes
+  // do not read their own output (torchvision uses ReLU(inplace=True) at the same places).
+  return activation == Activation::kReLU ? x.relu_() : torch::gelu(x);
+}
+
+torch::nn::Conv2d Conv(int64_t in, int64_t out, int64_t kernel, int64_t stride) {
+  return torch::nn::Conv2d(
+      torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2).bias(false));
+}
+
+// One residual block; BASIC when `bottleneck` is false (conv3/bn3 absent), else BOTTLENECK.
+// Submodule names match torchvision's BasicBlock / Bottleneck.
+class ResidualBlockImpl : public torch::nn::Module {
+ public:
+  ResidualBlockImpl(bool bottleneck, int64_t in_channels, int64_t width, int64_t stride,
+                    Activation activation)
+      : activation_(activation) {
+    const int64_t out_channels = bottleneck ? 4 * width : width;
+    if (bottleneck) {
+      conv1_ = register_module("conv1", Conv(in_channels, width, 1, 1));
+      bn1_ = register_module("bn1", torch::nn::BatchNorm2d(width));
+      conv2_ = register_module("conv2", Conv(width, width, 3, stride));
+      bn2_ = register_module("bn2", torch::nn::BatchNorm2d(width));
+      conv3_ = register_module("conv3", Conv(width, out_channels, 1, 1));
+      bn3_ = register_module("bn3", torch::nn::BatchNorm2d(out_channels));
+    } else {
+      conv1_ = register_module("conv1", Conv(in_channels, width, 3, stride));
+      bn1_ = register_module("bn1", torch::nn::BatchNorm2d(width));
+      conv2_ = register_module("conv2", Conv(width, width, 3, 1));
+      bn2_ = register_module("bn2", torch::nn::BatchNorm2d(width));
+    }
+    if (stride != 1 || in_channels != out_channels) {
+      downsample_ = register_module(
+          "downsample", torch::nn::Sequential(Conv(in_channels, out_channels, 1, stride),
+                                              torch::nn::BatchNorm2d(out_channels)));
+    }
+  }
+
+  torch::Tensor forward(const torch::Tensor& x) {
+    torch::Tensor out = Activate(bn1_(conv1_(x)), activation_);
+    out = bn2_(conv2_(out));
+    if (conv3_) out = bn3_(conv3_(Activate(out, activation_)));
+    torch::Tensor identity = downsample_ ? downsample_->forward(x) : x;
+    return Activate(out + identity, activation_);
+  }
+
+ private:
+  Activation activation_;
+  torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr}, conv3_{nullptr};
+  torch::nn::BatchNorm2d bn1_{nullptr}, bn2_{nullptr}, bn3_{nullptr};
+  torch::nn::Sequential downsample_{nullptr};
+};
+
+TORCH_MODULE(ResidualBlock);
+
+const char* Name(ResNetOptions::Block block) {
+  return block == ResNetOptions::Block::kBasic ? "basic" : "bottleneck";
+}
+const char* Name(ResNetOptions::Stem stem) {
+  return stem == ResNetOptions::Stem::kSmall ? "small" : "imagenet";
+}
+const char* Name(Activation activation) {
+  return activation == Activation::kReLU ? "relu" : "gelu";
+}
+
+}  // namespace
+
+ResNetOptions::ResNetOptions(int64_t num_classes, std::vector<int64_t> stage_depths)
+    : num_classes_(num_classes), stage_depths_(std::move(stage_depths)) {}
+
+ResNetImpl::ResNetImpl(ResNetOptions options_) : options(std::move(options_)) {
+  CHECK_GE(options.num_classes(), 1);
+  CHECK_GE(options.in_channels(), 1);
+  CHECK_GE(options.base_width(), 1);
+  CHECK(!options.stage_depths().empty()) << "ResNet needs at least one stage";
+  for (int64_t depth : options.stage_depths()) CHECK_GE(depth, 1) << "empty ResNet stage";
+  CHECK_EQ(static_cast<int64_t>(options.normalize().mean().size()), options.in_channels())
+      << "ResNet: normalisation statistics must have one entry per input channel";
+
+  normalize_ = register_module("normalize", Normalize(options.normalize()));
+  const bool small_stem = options.stem() == ResNetOptions::Stem::kSmall;
+  conv1_ = register_module("conv1", small_stem
+                                        ? Conv(options.in_channels(), options.base_width(), 3, 1)
+                                        : Conv(options.in_channels(), options.base_width(), 7, 2));
+  bn1_ = register_module("bn1", torch::nn::BatchNorm2d(options.base_width()));
+
+  const bool bottleneck = options.block() == ResNetOptions::Block::kBottleneck;
+  const int64_t expansion = bottleneck ? 4 : 1;
+  int64_t channels = options.base_width();
+  for (size_t stage = 0; stage < options.stage_depths().size(); ++stage) {
+    const int64_t width = options.base_width() << stage;
+    torch::nn::Sequential blocks;
+    for (int64_t b = 0; b < options.stage_depths()[stage]; ++b) {
+      const int64_t stride = (stage > 0 && b == 0) ? 2 : 1;
+      blocks->push_back(ResidualBlock(bottleneck, channels, width, stride, options.activation()));
+      channels = width * expansion;
+    }
+    stages_.push_back(register_module("layer" + std::to_string(stage + 1), blocks));
+  }
+  num_features_ = channels;
+  fc_ = register_module("fc", torch::nn::Linear(num_features_, options.num_classes()));
+
+  // torchvision's init: kaiming-normal fan_out convs with the ReLU gain (also for GELU models,
+  // as the paper's ResNet-GELU only swaps the activation); BN 1/0 and Linear are already at their
+  // constructors' defaults.
+  for (const auto& module : modules(/*include_self=*/false)) {
+    if (auto* conv = module->as<torch::nn::Conv2dImpl>()) {
+      torch::nn::init::kaiming_normal_(conv->weight, /*a=*/0, torch::kFanOut, torch::kReLU);
+    }
+  }
+}
+
+torch::Tensor ResNetImpl::forward(const torch::Tensor& images) {
+  torch::Tensor x = Activate(bn1_(conv1_(normalize_(images))), options.activation());
+  if (options.stem() == ResNetOptions::Stem::kImageNet) {
+    x = torch::max_pool2d(x, /*kernel_size=*/3, /*stride=*/2, /*padding=*/1);
+  }
+  for (auto& stage : stages_) x = stage->forward(x);
+  // Global average pool: the same as adaptive_avg_pool2d to 1x1 followed by flatten.
+  return fc_(x.mean({2, 3}));
+}
+
+void ResNetImpl::pretty_print(std::ostream& stream) const {
+  stream << "robustness::ResNet(block=" << Name(options.block()) << ", depths=";
+  for (size_t i = 0; i < options.stage_depths().size(); ++i) {
+    stream << (i ? "-" : "") << options.stage_depths()[i];
+  }
+  stream << ", width=" << options.base_width() << ", stem=" << Name(options.stem())
+         << ", activation=" << Name(options.activation())
+         << ", num_classes=" << options.num_classes() << ")";
+}
+
+}  // namespace robustness
