@@ -44,10 +44,12 @@ absl::Status PrefixField(const absl::Status& status, absl::string_view prefix) {
   return absl::Status(status.code(), absl::StrCat(prefix, status.message()));
 }
 
-absl::StatusOr<torch::Device> ParseDevice(const std::string& device) {
+// Syntax is checked at validation (so a GPU config validates on a CPU-only machine); that the
+// device exists is checked when the run starts.
+absl::StatusOr<torch::Device> ParseDevice(const std::string& device, bool require_available) {
   if (device == "cpu") return torch::Device(torch::kCPU);
   if (device == "cuda" || absl::StartsWith(device, "cuda:")) {
-    if (!torch::cuda::is_available()) {
+    if (require_available && !torch::cuda::is_available()) {
       return absl::FailedPreconditionError(absl::StrCat(
           "runtime.device: \"", device,
           "\" requested, but this LibTorch has no usable CUDA device (build with LIBTORCH_PATH "
@@ -92,7 +94,7 @@ absl::Status ValidateTable1Config(const Table1Config& c, const std::string& sour
                           rt.data_loader_threads())),
                       source);
   }
-  RETURN_IF_ERROR(WithSource(ParseDevice(rt.device()).status(), source));
+  RETURN_IF_ERROR(WithSource(ParseDevice(rt.device(), /*require_available=*/false).status(), source));
   RETURN_IF_ERROR(WithSource(PrefixField(ValidateDatasetConfig(c.train_data()), "train_data: "),
                              source));
   RETURN_IF_ERROR(WithSource(PrefixField(ValidateDatasetConfig(c.test_data()), "test_data: "),
@@ -127,7 +129,10 @@ absl::StatusOr<Table1Result> RunTable1(const std::string& config_path,
                                        const Table1Options& options) {
   ASSIGN_OR_RETURN(Table1Config config, ReadTextProtoFile<Table1Config>(config_path));
   RETURN_IF_ERROR(ValidateTable1Config(config, config_path));
-  ASSIGN_OR_RETURN(torch::Device device, ParseDevice(config.runtime().device()));
+  absl::StatusOr<torch::Device> device_or =
+      ParseDevice(config.runtime().device(), /*require_available=*/true);
+  if (!device_or.ok()) return WithSource(device_or.status(), config_path);
+  const torch::Device device = *device_or;
   const int64_t seed = config.runtime().seed();
   ConfigureRuntime(seed, config.runtime().num_threads());
   RunIdentity identity{"table1_vanilla_robustness", options.command_line, config_path, seed,

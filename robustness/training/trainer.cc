@@ -58,6 +58,12 @@ absl::Status ValidateTrainingConfig(const proto::TrainingConfig& c, int64_t trai
                                                    train_size, "] (the training set size), got ",
                                                    c.batch_size()));
   }
+  if (c.images_per_epoch() < 0 || c.images_per_epoch() > train_size ||
+      (c.images_per_epoch() > 0 && c.images_per_epoch() < c.batch_size())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "training.images_per_epoch: must be 0 (whole set) or in [batch_size=", c.batch_size(),
+        ", ", train_size, "], got ", c.images_per_epoch()));
+  }
   if (!(c.label_smoothing() >= 0 && c.label_smoothing() < 1)) {
     return absl::InvalidArgumentError(
         absl::StrCat("training.label_smoothing: must be in [0, 1), got ", c.label_smoothing()));
@@ -90,11 +96,14 @@ absl::StatusOr<TrainingReport> TrainModel(ImageClassifierImpl& model,
   }
 
   const int64_t n = train->size();
-  const int64_t batches_per_epoch = n / config.batch_size();  // drop_last: equal-size steps
+  const int64_t per_epoch = config.images_per_epoch() > 0 ? config.images_per_epoch() : n;
+  const int64_t batches_per_epoch = per_epoch / config.batch_size();  // drop_last: equal steps
   for (int epoch = report.resumed_after_epochs; epoch < config.epochs(); ++epoch) {
     model.train();
     const uint64_t epoch_seed = DeriveSeed(options.seed, {kAugmentStream, uint64_t(epoch)});
-    BatchLoader loader(train, EpochOrder(n, options.seed, epoch), config.batch_size(), transform,
+    std::vector<int64_t> order = EpochOrder(n, options.seed, epoch);
+    order.resize(per_epoch);
+    BatchLoader loader(train, std::move(order), config.batch_size(), transform,
                        epoch_seed, options.data_loader_threads, /*drop_last=*/true);
     ProgressLine progress(absl::StrFormat("train %s epoch %d/%d", options.name, epoch + 1,
                                           config.epochs()),

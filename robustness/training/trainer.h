@@ -50,7 +50,8 @@ struct TrainerOptions {
   int stop_after_epochs = -1;
 };
 
-// Range checks: epochs >= 1, batch_size in [1, train_size], label_smoothing in [0, 1), and the
+// Range checks: epochs >= 1, batch_size in [1, train_size], images_per_epoch 0 or in
+// [batch_size, train_size], label_smoothing in [0, 1), and the
 // optimiser, schedule and augmentation blocks. Errors name the field and value.
 absl::Status ValidateTrainingConfig(const proto::TrainingConfig& config, int64_t train_size,
                                     int image_size);

@@ -40,7 +40,7 @@ std::shared_ptr<const Dataset> ToyDataset() {
 
 proto::TrainingConfig Recipe(int epochs) {
   auto config = ParseTextProtoOrDie<proto::TrainingConfig>(R"pb(
-    batch_size: 16 label_smoothing: 0.1
+    batch_size: 16 label_smoothing: 0.1 images_per_epoch: 0
     optimizer { peak_lr: 0.5 weight_decay: 1e-4 no_decay_on_1d_params: true
                 sgd { momentum: 0.9 nesterov: false } }
     schedule { warmup_epochs: 1 warmup_start_lr: 0.05 per_step: true cosine { min_lr: 0 } }
@@ -60,6 +60,18 @@ TEST(TrainModel, LearnsTheToyTask) {
   EXPECT_LT(report->epochs.back().train_loss, report->epochs.front().train_loss);
   EXPECT_GT(report->epochs.back().train_accuracy, 0.9);
   EXPECT_FALSE(model.is_training());
+}
+
+TEST(TrainModel, ImagesPerEpochBoundsTheSteps) {
+  at::manual_seed(0);
+  LinearModel model;
+  proto::TrainingConfig config = Recipe(2);
+  config.set_images_per_epoch(32);
+  auto report = TrainModel(model, ToyDataset(), config, TrainerOptions{});
+  ASSERT_THAT(report, IsOk());
+  for (const EpochLog& e : report->epochs) {
+    EXPECT_NEAR(e.images_per_second * e.seconds, 32.0, 1e-6);  // 2 batches of 16
+  }
 }
 
 TEST(TrainModel, KilledAndResumedEqualsUninterrupted) {
@@ -99,6 +111,12 @@ TEST(TrainModel, RejectsBadConfigBeforeTraining) {
   EXPECT_THAT(TrainModel(model, ToyDataset(), config, TrainerOptions{}),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("training.batch_size: must be in [1, 96]")));
+  config = Recipe(2);
+  config.set_images_per_epoch(8);
+  EXPECT_THAT(TrainModel(model, ToyDataset(), config, TrainerOptions{}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("training.images_per_epoch: must be 0 (whole set) or in "
+                                 "[batch_size=16, 96], got 8")));
   config = Recipe(0);
   EXPECT_THAT(TrainModel(model, ToyDataset(), config, TrainerOptions{}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("training.epochs")));

@@ -41,7 +41,8 @@ def _libtorch_repository_impl(rctx):
     cuda = "libtorch_cuda.so" in libs
     link = ["-L" + lib_dir, "-Wl,-rpath," + lib_dir, "-Wl,--no-as-needed"]
     link += ["-l" + n[len("lib"):-len(".so")] for n in libs]
-    link += ["-Wl,--as-needed"]
+    # No trailing --as-needed: it would apply to the libraries linked after these (Abseil's
+    # many .so files, needed by the per-target .so files of fastbuild tests).
     rctx.file("BUILD", """
 package(default_visibility = ["//visibility:public"])
 
