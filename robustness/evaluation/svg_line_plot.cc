@@ -11,8 +11,8 @@
 namespace robustness {
 namespace {
 
-constexpr double kWidth = 720, kHeight = 440;
-constexpr double kLeft = 70, kRight = 190, kTop = 40, kBottom = 60;
+constexpr double kWidth = 760, kHeight = 440;
+constexpr double kLeft = 70, kRight = 230, kTop = 40, kBottom = 60;
 constexpr const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
                                    "#8c564b", "#e377c2", "#7f7f7f"};
 

@@ -28,7 +28,9 @@ PAIRS = [
 def run_cpp(binary, min_time):
     out = subprocess.run([binary, f"--benchmark_min_time={min_time}", "--benchmark_format=json"],
                          check=True, capture_output=True, text=True, cwd=ROOT).stdout
-    return {b["name"][len("BM_"):]: b["items_per_second"] for b in json.loads(out)["benchmarks"]}
+    # Names look like "BM_ResNet_TrainStep/real_time"; keep "ResNet_TrainStep".
+    return {b["name"][len("BM_"):].split("/")[0]: b["items_per_second"]
+            for b in json.loads(out)["benchmarks"]}
 
 
 def run_python(script, min_time):

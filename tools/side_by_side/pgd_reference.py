@@ -16,7 +16,6 @@ robustness/models/model_benchmark.cc). Compare with items_per_second of BM_Pgd_<
 import argparse
 import os
 import sys
-import time
 
 import torch
 from torch import nn
@@ -63,16 +62,6 @@ def pgd_linf(model, images, labels, gen):
     return x
 
 
-def time_loop(fn, min_time):
-    n, start = 0, time.perf_counter()
-    while True:
-        fn()
-        n += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_time:
-            return n, elapsed
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--min_time", type=float, default=3.0, help="seconds per case")
@@ -96,7 +85,8 @@ def main():
         linf = (x - images).abs().max().item()
         assert x.shape == images.shape and 0.5 * EPS <= linf <= EPS + 1e-6, linf
         assert x.min().item() >= 0 and x.max().item() <= 1
-        n, t = time_loop(lambda: pgd_linf(model, images, labels, gen), args.min_time)
+        n, t = models_reference.time_loop(lambda: pgd_linf(model, images, labels, gen),
+                                          args.min_time)
         print(f"Pgd_{name:<9} {1000 * t / n:8.1f} ms/iter  {n * BATCH / t:8.1f} images/s")
 
 
