@@ -75,7 +75,6 @@ std::string FileStem(const std::string& label) {
   return out;
 }
 
-std::string Percent(double fraction) { return absl::StrFormat("%.2f", 100.0 * fraction); }
 
 }  // namespace
 
