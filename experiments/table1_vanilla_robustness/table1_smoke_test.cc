@@ -107,6 +107,20 @@ TEST(Table1Smoke, OutOfRangeValuesNameTheField) {
                        HasSubstr("training.optimizer.peak_lr: must be in (0, 10], got -1")));
 }
 
+TEST(Table1Smoke, ModelInputThatDoesNotMatchTheDataIsAnError) {
+  auto text = ReadFileToString(kTiny);
+  std::string bad = *text;
+  const std::string from = "num_classes: 10 in_channels: 1 image_size: 28";
+  bad.replace(bad.find(from), from.size(), "num_classes: 10 in_channels: 1 image_size: 32");
+  const std::string path = Dir("bad_size.pbtxt");
+  ASSERT_THAT(WriteFileAtomically(path, bad), IsOk());
+  EXPECT_THAT(RunTable1(path, Dir("bad_size_out")),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("models[0].model expects [in_channels=1, image_size=32, "
+                                 "image_size=32] but the test images after eval_transform are "
+                                 "[1, 28, 28]")));
+}
+
 TEST(Table1Smoke, MissingDataSetHintsAtSetup) {
   auto text = ReadFileToString(kTiny);
   std::string bad = *text;

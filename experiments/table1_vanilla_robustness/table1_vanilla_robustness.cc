@@ -76,6 +76,19 @@ std::string FileStem(const std::string& label) {
 }
 
 
+// OK when `image` is [in_channels, image_size, image_size] for `model`.
+absl::Status CheckModelInput(const proto::ModelConfig& model, const torch::Tensor& image,
+                             const std::string& config_path, int row, absl::string_view what) {
+  if (image.dim() == 3 && image.size(0) == model.in_channels() &&
+      image.size(1) == model.image_size() && image.size(2) == model.image_size()) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      config_path, ": models[", row, "].model expects [in_channels=", model.in_channels(),
+      ", image_size=", model.image_size(), ", image_size=", model.image_size(), "] but the ",
+      what, " are [", absl::StrJoin(image.sizes(), ", "), "]"));
+}
+
 }  // namespace
 
 absl::Status ValidateTable1Config(const Table1Config& c, const std::string& source) {
@@ -153,12 +166,18 @@ absl::StatusOr<Table1Result> RunTable1(const std::string& config_path,
     // Each row's initialisation has its own seed, so rows can be added or reordered freely.
     at::manual_seed(DeriveSeed(seed, {kInitStream, uint64_t(row)}));
     ASSIGN_OR_RETURN(ImageClassifier model, CreateModel(run.model()));
-    ASSIGN_OR_RETURN(torch::Tensor probe, test->Image(0));
-    if (probe.size(0) != run.model().in_channels()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          config_path, ": models[", row, "].model.in_channels is ", run.model().in_channels(),
-          " but the test images have ", probe.size(0), " channels"));
-    }
+    // The model's input contract must match what the transforms produce, or forward() would
+    // fail deep inside LibTorch.
+    ASSIGN_OR_RETURN(torch::Tensor test_probe, test->Image(0));
+    if (eval_transform) test_probe = eval_transform(test_probe, /*seed=*/0);
+    RETURN_IF_ERROR(CheckModelInput(run.model(), test_probe, config_path, row,
+                                    "test images after eval_transform"));
+    ASSIGN_OR_RETURN(ImageTransform train_transform,
+                     CreateTrainTransform(run.training().augmentation()));
+    ASSIGN_OR_RETURN(torch::Tensor train_probe, train->Image(0));
+    if (train_transform) train_probe = train_transform(train_probe, /*seed=*/0);
+    RETURN_IF_ERROR(CheckModelInput(run.model(), train_probe, config_path, row,
+                                    "training images after training.augmentation"));
     // The fingerprint covers everything that decides the trained weights.
     Table1Config identity_config;
     *identity_config.mutable_runtime() = config.runtime();

@@ -77,9 +77,12 @@ absl::StatusOr<TrainingReport> TrainModel(ImageClassifierImpl& model,
                                           std::shared_ptr<const Dataset> train,
                                           const proto::TrainingConfig& config,
                                           const TrainerOptions& options) {
-  ASSIGN_OR_RETURN(torch::Tensor probe, train->Image(0));
-  RETURN_IF_ERROR(ValidateTrainingConfig(config, train->size(), probe.size(-1)));
   ASSIGN_OR_RETURN(ImageTransform transform, CreateTrainTransform(config.augmentation()));
+  // Range checks against the size the model sees: after the training transform (a
+  // RandomResizedCrop turns a 500 px photo into a 224 px input).
+  ASSIGN_OR_RETURN(torch::Tensor probe, train->Image(0));
+  if (transform) probe = transform(probe, /*seed=*/0);
+  RETURN_IF_ERROR(ValidateTrainingConfig(config, train->size(), probe.size(-1)));
   model.to(options.device);
   ASSIGN_OR_RETURN(std::unique_ptr<torch::optim::Optimizer> optimizer,
                    CreateOptimizer(config.optimizer(), model));
