@@ -88,13 +88,17 @@ void BM_Pgd_ResNet(benchmark::State& state) {
   RunPgdOnConfig(state, R"pb(
     resnet {
       block: BASIC stage_depths: [ 2, 2, 2, 2 ] base_width: 16 stem: SMALL activation: RELU
+      batch_norm {}
     })pb");
 }
 BENCHMARK(BM_Pgd_ResNet)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_Pgd_DeiT(benchmark::State& state) {
   RunPgdOnConfig(state, R"pb(
-    deit { patch_size: 7 embed_dim: 128 depth: 6 num_heads: 4 mlp_ratio: 4 })pb");
+    deit {
+      patch_size: 7 embed_dim: 128 depth: 6 num_heads: 4 mlp_ratio: 4
+      init: TIMM drop_path_rate: 0 distillation_token: false
+    })pb");
 }
 BENCHMARK(BM_Pgd_DeiT)->Unit(benchmark::kMillisecond)->UseRealTime();
 

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <glog/logging.h>
 #include <torch/nn/init.h>
@@ -73,24 +74,39 @@ torch::nn::LayerNorm MakeLayerNorm(int64_t dim) {
 
 class BlockImpl : public torch::nn::Module {
  public:
-  BlockImpl(int64_t dim, int64_t num_heads, int64_t mlp_hidden) {
+  BlockImpl(int64_t dim, int64_t num_heads, int64_t mlp_hidden, double drop_path_rate)
+      : drop_path_rate_(drop_path_rate) {
     norm1 = register_module("norm1", MakeLayerNorm(dim));
     attn = register_module("attn", Attention(dim, num_heads));
     norm2 = register_module("norm2", MakeLayerNorm(dim));
     mlp = register_module("mlp", Mlp(dim, mlp_hidden));
   }
   torch::Tensor forward(torch::Tensor x) {
-    x = x + attn(norm1(x));
-    return x + mlp(norm2(x));
+    x = x + DropPath(attn(norm1(x)), drop_path_rate_, is_training());
+    return x + DropPath(mlp(norm2(x)), drop_path_rate_, is_training());
   }
 
   torch::nn::LayerNorm norm1{nullptr}, norm2{nullptr};
   Attention attn{nullptr};
   Mlp mlp{nullptr};
+
+ private:
+  double drop_path_rate_;
 };
 TORCH_MODULE(Block);
 
 }  // namespace
+
+torch::Tensor DropPath(const torch::Tensor& x, double rate, bool training) {
+  CHECK(rate >= 0.0 && rate < 1.0) << "DropPath: rate must be in [0, 1), got " << rate;
+  if (rate == 0.0 || !training) return x;
+  const double keep = 1.0 - rate;
+  std::vector<int64_t> shape(x.dim(), 1);
+  shape[0] = x.size(0);
+  // Later timm versions draw bernoulli_(keep) instead: the same distribution, other numbers.
+  torch::Tensor mask = (torch::rand(shape, x.options()) + keep).floor_();
+  return x.div(keep) * mask;
+}
 
 DeiTOptions::DeiTOptions(int64_t num_classes) : num_classes_(num_classes) {}
 
@@ -109,26 +125,51 @@ DeiTImpl::DeiTImpl(DeiTOptions options_) : options(std::move(options_)) {
   CHECK_EQ(dim % options.num_heads(), 0) << "DeiT: embed_dim must be divisible by num_heads";
   CHECK_EQ(static_cast<int64_t>(options.normalize().mean().size()), options.in_channels())
       << "DeiT: normalisation statistics must have one entry per input channel";
+  CHECK(options.drop_path_rate() >= 0.0 && options.drop_path_rate() < 1.0)
+      << "DeiT: drop_path_rate must be in [0, 1), got " << options.drop_path_rate();
 
   const int64_t grid = options.image_size() / options.patch_size();
   num_patches_ = grid * grid;
+  const int64_t prefix_tokens = options.distillation_token() ? 2 : 1;
 
   normalize_ = register_module("normalize", Normalize(options.normalize()));
   auto patch_embed = register_module("patch_embed", std::make_shared<torch::nn::Module>());
-  patch_proj_ = patch_embed->register_module(
-      "proj",
-      torch::nn::Conv2d(torch::nn::Conv2dOptions(options.in_channels(), dim, options.patch_size())
-                            .stride(options.patch_size())));
+  if (options.hybrid_backbone().has_value()) {
+    CHECK_EQ(options.hybrid_backbone()->in_channels(), options.in_channels())
+        << "Hybrid-DeiT: the backbone's in_channels must be the model's";
+    hybrid_backbone_ =
+        patch_embed->register_module("backbone", ResNetTrunk(*options.hybrid_backbone()));
+    CHECK_EQ(hybrid_backbone_->stride(), options.patch_size())
+        << "Hybrid-DeiT: patch_size must equal the backbone's total stride";
+    hybrid_proj_ = patch_embed->register_module(
+        "proj", torch::nn::Linear(hybrid_backbone_->num_features(), dim));
+  } else {
+    patch_proj_ = patch_embed->register_module(
+        "proj",
+        torch::nn::Conv2d(torch::nn::Conv2dOptions(options.in_channels(), dim, options.patch_size())
+                              .stride(options.patch_size())));
+  }
   cls_token_ = register_parameter("cls_token", torch::zeros({1, 1, dim}));
-  pos_embed_ = register_parameter("pos_embed", torch::zeros({1, num_patches_ + 1, dim}));
+  if (options.distillation_token()) {
+    dist_token_ = register_parameter("dist_token", torch::zeros({1, 1, dim}));
+  }
+  pos_embed_ =
+      register_parameter("pos_embed", torch::zeros({1, num_patches_ + prefix_tokens, dim}));
   blocks_ = register_module("blocks", torch::nn::ModuleList());
+  // timm computes the per-block rates in float32 with torch.linspace, then .item().
+  const torch::Tensor rates = torch::linspace(0.0, options.drop_path_rate(), options.depth());
   for (int64_t i = 0; i < options.depth(); ++i) {
-    blocks_->push_back(Block(dim, options.num_heads(), mlp_hidden));
+    blocks_->push_back(Block(dim, options.num_heads(), mlp_hidden, rates[i].item<double>()));
   }
   norm_ = register_module("norm", MakeLayerNorm(dim));
   head_ = register_module("head", torch::nn::Linear(dim, options.num_classes()));
+  if (options.distillation_token()) {
+    head_dist_ = register_module("head_dist", torch::nn::Linear(dim, options.num_classes()));
+  }
 
-  // timm 0.3.2 init; LayerNorm is already 1/0 and the patch conv keeps its default init.
+  // timm 0.3.2 init; LayerNorm is already 1/0, the patch conv keeps its default init and the
+  // hybrid trunk its ResNet init. dist_token is drawn last, so that models without it consume
+  // the generator exactly as before it existed.
   TruncNormal(pos_embed_, 0.02);
   TruncNormal(cls_token_, 0.02);
   torch::NoGradGuard no_grad;
@@ -145,27 +186,59 @@ DeiTImpl::DeiTImpl(DeiTOptions options_) : options(std::move(options_)) {
       b->mlp->fc2->weight.zero_();
     }
   }
+  if (options.distillation_token()) TruncNormal(dist_token_, 0.02);
 }
 
-torch::Tensor DeiTImpl::forward(const torch::Tensor& images) {
+torch::Tensor DeiTImpl::Encode(const torch::Tensor& images) {
   CHECK_EQ(images.dim(), 4) << "DeiT expects [N, C, H, W], got " << images.sizes();
   CHECK(images.size(2) == options.image_size() && images.size(3) == options.image_size())
       << "DeiT was built for " << options.image_size() << " px inputs, got " << images.sizes();
   const int64_t batch = images.size(0);
-  // [N, D, H/p, W/p] -> [N, P, D], patches in row-major order as in timm.
-  torch::Tensor x = patch_proj_(normalize_(images)).flatten(2).transpose(1, 2);
-  x = torch::cat({cls_token_.expand({batch, -1, -1}), x}, /*dim=*/1) + pos_embed_;
+  // [N, D, H/p, W/p] or [N, C, h, w] -> [N, P, D], positions in row-major order as in timm.
+  torch::Tensor x =
+      hybrid_backbone_
+          ? hybrid_proj_(
+                hybrid_backbone_->forward_features(normalize_(images)).flatten(2).transpose(1, 2))
+          : patch_proj_(normalize_(images)).flatten(2).transpose(1, 2);
+  if (options.distillation_token()) {
+    x = torch::cat({cls_token_.expand({batch, -1, -1}), dist_token_.expand({batch, -1, -1}), x},
+                   /*dim=*/1);
+  } else {
+    x = torch::cat({cls_token_.expand({batch, -1, -1}), x}, /*dim=*/1);
+  }
+  x = x + pos_embed_;
   for (const auto& block : *blocks_) x = block->as<BlockImpl>()->forward(x);
+  return x;
+}
+
+torch::Tensor DeiTImpl::forward(const torch::Tensor& images) {
+  if (options.distillation_token()) {
+    auto [logits, dist_logits] = forward_heads(images);
+    return (logits + dist_logits) / 2;
+  }
   // LayerNorm is per token, so normalising only the class token equals timm's norm-then-select.
-  return head_(norm_(x.select(/*dim=*/1, /*index=*/0)));
+  return head_(norm_(Encode(images).select(/*dim=*/1, /*index=*/0)));
+}
+
+std::pair<torch::Tensor, torch::Tensor> DeiTImpl::forward_heads(const torch::Tensor& images) {
+  CHECK(options.distillation_token()) << "DeiT::forward_heads needs a distillation token";
+  torch::Tensor x = Encode(images);
+  return {head_(norm_(x.select(/*dim=*/1, /*index=*/0))),
+          head_dist_(norm_(x.select(/*dim=*/1, /*index=*/1)))};
 }
 
 void DeiTImpl::pretty_print(std::ostream& stream) const {
   stream << "robustness::DeiT(patch_size=" << options.patch_size()
          << ", embed_dim=" << options.embed_dim() << ", depth=" << options.depth()
          << ", num_heads=" << options.num_heads() << ", mlp_ratio=" << options.mlp_ratio()
-         << ", image_size=" << options.image_size() << ", num_classes=" << options.num_classes()
-         << ")";
+         << ", image_size=" << options.image_size() << ", num_classes=" << options.num_classes();
+  if (options.drop_path_rate() > 0) stream << ", drop_path_rate=" << options.drop_path_rate();
+  if (options.distillation_token()) stream << ", distillation_token";
+  if (hybrid_backbone_) {
+    stream << ", hybrid_backbone=";
+    hybrid_backbone_->pretty_print(stream);
+  }
+  stream << ")";
 }
 
 }  // namespace robustness

@@ -51,7 +51,7 @@ absl::Status ValidateOptimizerConfig(const proto::OptimizerConfig& c) {
 
 bool IsNoDecayParameter(const std::string& name, const torch::Tensor& parameter) {
   return parameter.dim() <= 1 || absl::StrContains(name, "pos_embed") ||
-         absl::StrContains(name, "cls_token");
+         absl::StrContains(name, "cls_token") || absl::StrContains(name, "dist_token");
 }
 
 absl::StatusOr<std::unique_ptr<torch::optim::Optimizer>> CreateOptimizer(

@@ -2,7 +2,7 @@
 //
 // Parameters are split in two groups, as timm's create_optimizer does when
 // no_decay_on_1d_params is set: weight decay applies to weights of rank >= 2, and not to biases,
-// norm scales/shifts, `pos_embed` or `cls_token`. SGD's decay is L2 added to the gradient
+// norm scales/shifts, `pos_embed`, `cls_token` or `dist_token` (timm/DeiT no_weight_decay()). SGD's decay is L2 added to the gradient
 // (PyTorch SGD); AdamW's is decoupled (Loshchilov & Hutter).
 #ifndef ROBUSTNESS_TRAINING_OPTIMIZER_FACTORY_H_
 #define ROBUSTNESS_TRAINING_OPTIMIZER_FACTORY_H_

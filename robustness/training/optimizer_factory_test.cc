@@ -19,10 +19,12 @@ struct TinyNet : torch::nn::Module {
     fc = register_module("fc", torch::nn::Linear(4, 3));
     norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({3})));
     pos_embed = register_parameter("pos_embed", torch::zeros({1, 2, 3}));
+    dist_token = register_parameter("dist_token", torch::zeros({1, 1, 3}));
   }
   torch::nn::Linear fc{nullptr};
   torch::nn::LayerNorm norm{nullptr};
   torch::Tensor pos_embed;
+  torch::Tensor dist_token;
 };
 
 TEST(CreateOptimizer, SplitsDecayAndNoDecayGroups) {
@@ -35,7 +37,8 @@ TEST(CreateOptimizer, SplitsDecayAndNoDecayGroups) {
   auto& groups = (*optimizer)->param_groups();
   ASSERT_EQ(groups.size(), 2u);
   EXPECT_EQ(groups[0].params().size(), 1u);  // fc.weight
-  EXPECT_EQ(groups[1].params().size(), 4u);  // fc.bias, norm.weight, norm.bias, pos_embed
+  // fc.bias, norm.weight, norm.bias, pos_embed, dist_token (rank 3, exempt by name).
+  EXPECT_EQ(groups[1].params().size(), 5u);
   auto& decay = static_cast<torch::optim::SGDOptions&>(groups[0].options());
   auto& no_decay = static_cast<torch::optim::SGDOptions&>(groups[1].options());
   EXPECT_DOUBLE_EQ(decay.weight_decay(), 1e-4);
