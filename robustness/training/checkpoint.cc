@@ -1,15 +1,34 @@
 #include "robustness/training/checkpoint.h"
 
 #include <filesystem>
+#include <utility>
+#include <vector>
 
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "robustness/base/atomic_file.h"
 #include "robustness/base/torch_status.h"
 
 namespace robustness {
+namespace {
+
+// Every parameter and buffer of `model` with its shape, in module order.
+std::vector<std::pair<std::string, std::vector<int64_t>>> TensorShapes(
+    const torch::nn::Module& model) {
+  std::vector<std::pair<std::string, std::vector<int64_t>>> shapes;
+  for (const auto& item : model.named_parameters(/*recurse=*/true)) {
+    shapes.emplace_back(item.key(), item.value().sizes().vec());
+  }
+  for (const auto& item : model.named_buffers(/*recurse=*/true)) {
+    shapes.emplace_back(item.key(), item.value().sizes().vec());
+  }
+  return shapes;
+}
+
+}  // namespace
 
 absl::Status SaveCheckpoint(const std::string& path, torch::nn::Module& model,
                             torch::optim::Optimizer& optimizer, const CheckpointState& state) {
@@ -64,7 +83,20 @@ absl::StatusOr<CheckpointState> LoadCheckpoint(const std::string& path,
         torch::serialize::InputArchive model_archive, optimizer_archive;
         archive.read("model", model_archive);
         archive.read("optimizer", optimizer_archive);
+        // LibTorch's Module::load replaces a tensor of another shape without complaint; only
+        // the fingerprint check above would otherwise catch a model that differs from the one
+        // that wrote the checkpoint.
+        const auto shapes_before = TensorShapes(model);
         model.load(model_archive);
+        const auto shapes_after = TensorShapes(model);
+        for (size_t i = 0; i < shapes_before.size(); ++i) {
+          if (shapes_before[i].second != shapes_after[i].second) {
+            return absl::DataLossError(absl::StrCat(
+                "checkpoint '", path, "' holds ", shapes_before[i].first, " with shape [",
+                absl::StrJoin(shapes_after[i].second, ", "), "], the model has [",
+                absl::StrJoin(shapes_before[i].second, ", "), "]"));
+          }
+        }
         optimizer.load(optimizer_archive);
         torch::Tensor epochs;
         archive.read("epochs_done", epochs);

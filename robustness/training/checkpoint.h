@@ -25,7 +25,9 @@ absl::Status SaveCheckpoint(const std::string& path, torch::nn::Module& model,
                             torch::optim::Optimizer& optimizer, const CheckpointState& state);
 
 // Loads into `model` and `optimizer` (which must have the same structure). NotFound if `path`
-// does not exist; DataLoss naming the file if it is truncated or not a checkpoint;
+// does not exist; DataLoss naming the file if it is truncated or not a checkpoint, or if it
+// holds a parameter or buffer of another shape than the model's (naming it and both shapes; the
+// model is then partly overwritten and must not be used);
 // FailedPrecondition if its fingerprint differs from `expected_fingerprint` (a checkpoint of a
 // different config must never be resumed silently).
 absl::StatusOr<CheckpointState> LoadCheckpoint(const std::string& path,

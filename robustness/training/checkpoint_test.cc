@@ -56,6 +56,17 @@ TEST(Checkpoint, RefusesAnotherConfigsCheckpoint) {
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("different config")));
 }
 
+TEST(Checkpoint, RefusesAModelOfAnotherShape) {
+  Fixture a;
+  const std::string path = ::testing::TempDir() + "/ckpt_shape.pt";
+  ASSERT_THAT(SaveCheckpoint(path, *a.fc, a.optimizer, {1, {}, "same"}), IsOk());
+  torch::nn::Linear wider(3, 5);
+  torch::optim::SGD optimizer(wider->parameters(), torch::optim::SGDOptions(0.1).momentum(0.9));
+  EXPECT_THAT(LoadCheckpoint(path, "same", *wider, optimizer),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("holds weight with shape [2, 3], the model has [5, 3]")));
+}
+
 TEST(Checkpoint, TruncatedFileIsDataLoss) {
   Fixture a;
   const std::string path = ::testing::TempDir() + "/ckpt_trunc.pt";

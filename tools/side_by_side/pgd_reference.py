@@ -17,7 +17,11 @@ import argparse
 import os
 import sys
 
-import torch
+# Idle OpenMP threads sleep instead of spinning, as in every C++ binary of the project
+# (robustness/base/openmp_wait_policy.h); libgomp reads this once, when torch is imported.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import torch  # noqa: E402
 from torch import nn
 import torch.nn.functional as F
 
