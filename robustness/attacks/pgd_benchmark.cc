@@ -19,7 +19,6 @@
 #include <benchmark/benchmark.h>
 #include <torch/types.h>
 
-#include "robustness/base/openmp_wait_policy.h"
 #include "robustness/attacks/internal/toy_models.h"
 #include "robustness/attacks/pgd.h"
 #include "robustness/base/seed.h"
@@ -106,13 +105,4 @@ BENCHMARK(BM_Pgd_DeiT)->Unit(benchmark::kMillisecond)->UseRealTime();
 }  // namespace
 }  // namespace robustness
 
-// BENCHMARK_MAIN, after making idle OpenMP threads sleep as every binary of the project does
-// (robustness/base/openmp_wait_policy.h; tools/side_by_side sets the same for Python).
-int main(int argc, char** argv) {
-  robustness::EnsurePassiveOpenMpWait(argv);
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+// main(): robustness/base/benchmark_main.cc.

@@ -9,7 +9,6 @@
 
 #include "benchmark/benchmark.h"
 #include "glog/logging.h"
-#include "robustness/base/openmp_wait_policy.h"
 #include "robustness/augmentation/horizontal_flip.h"
 #include "robustness/augmentation/pad_crop.h"
 #include "robustness/base/seed.h"
@@ -64,13 +63,4 @@ BENCHMARK(BM_BatchLoader_FashionMnistPadCropFlip)->Arg(1)->Arg(2)->UseRealTime()
 }  // namespace
 }  // namespace robustness
 
-// BENCHMARK_MAIN, after making idle OpenMP threads sleep as every binary of the project does
-// (robustness/base/openmp_wait_policy.h; tools/side_by_side sets the same for Python).
-int main(int argc, char** argv) {
-  robustness::EnsurePassiveOpenMpWait(argv);
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+// main(): robustness/base/benchmark_main.cc.

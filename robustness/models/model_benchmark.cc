@@ -46,7 +46,6 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "robustness/base/openmp_wait_policy.h"
 #include "robustness/config/text_proto_file.h"
 #include "robustness/models/deit.h"
 #include "robustness/models/flop_counter.h"
@@ -270,13 +269,4 @@ BENCHMARK(BM_DeiT_Forward)->Unit(benchmark::kMillisecond)->UseRealTime();
 }  // namespace
 }  // namespace robustness
 
-// BENCHMARK_MAIN, after making idle OpenMP threads sleep as every binary of the project does
-// (robustness/base/openmp_wait_policy.h; tools/side_by_side sets the same for Python).
-int main(int argc, char** argv) {
-  robustness::EnsurePassiveOpenMpWait(argv);
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+// main(): robustness/base/benchmark_main.cc.

@@ -18,6 +18,7 @@
 
 #include "robustness/base/status_matchers.h"
 #include "robustness/config/parse_text_proto.h"
+#include "robustness/config/text_proto_file.h"
 #include "robustness/models/model_factory.h"
 #include "robustness/proto/model.pb.h"
 #include "robustness/weights/module_state_dict.h"
@@ -48,42 +49,13 @@ constexpr char kDistilledDeiTTiny[] = R"pb(
   }
 )pb";
 
-constexpr char kHybridDeiTMini[] = R"pb(
-  num_classes: 1000
-  in_channels: 3
-  image_size: 224
-  normalization {
-    mean: [ 0.485, 0.456, 0.406 ]
-    std: [ 0.229, 0.224, 0.225 ]
-  }
-  hybrid_deit {
-    backbone {
-      block: BASIC
-      stage_depths: [ 2, 2, 2 ]
-      base_width: 64
-      stem: IMAGENET
-      activation: RELU
-      batch_norm {}
-    }
-    encoder {
-      patch_size: 16
-      embed_dim: 256
-      depth: 12
-      num_heads: 4
-      mlp_ratio: 4
-      init: TIMM
-      drop_path_rate: 0
-      distillation_token: false
-    }
-  }
-)pb";
 
 std::string Fixture(const std::string& name) { return "robustness/weights/testdata/" + name; }
 
 // Loads `name`.pth into the model of `config` and returns max |ours - ref| / max |ref|.
-double RelativeError(const char* config, const std::string& name, StateDictFile* weights) {
-  absl::StatusOr<ImageClassifier> model =
-      CreateModel(ParseTextProtoOrDie<proto::ModelConfig>(config));
+double RelativeError(const proto::ModelConfig& config, const std::string& name,
+                     StateDictFile* weights) {
+  absl::StatusOr<ImageClassifier> model = CreateModel(config);
   EXPECT_THAT(model, IsOk());
   if (!model.ok()) return 1.0;
   absl::StatusOr<StateDictFile> loaded = LoadWeightsFile(Fixture(name + ".pth"), **model);
@@ -105,13 +77,19 @@ double RelativeError(const char* config, const std::string& name, StateDictFile*
 
 TEST(DeiTVariantsParity, DistilledDeiTTinyMatchesFacebookResearchDeiT) {
   StateDictFile weights;
-  EXPECT_LT(RelativeError(kDistilledDeiTTiny, "deit_tiny_distilled", &weights), 1e-5);
+  EXPECT_LT(RelativeError(ParseTextProtoOrDie<proto::ModelConfig>(kDistilledDeiTTiny),
+                          "deit_tiny_distilled", &weights),
+            1e-5);
   EXPECT_EQ(weights.wrapper_key, "model");
 }
 
 TEST(DeiTVariantsParity, HybridDeiTMiniMatchesTimmHybridEmbed) {
   StateDictFile weights;
-  EXPECT_LT(RelativeError(kHybridDeiTMini, "hybrid_deit_mini", &weights), 1e-5);
+  // The zoo's checked-in config of the paper's Hybrid-DeiT, read strictly.
+  absl::StatusOr<proto::ModelConfig> config =
+      ReadTextProtoFile<proto::ModelConfig>("robustness/models/configs/hybrid_deit.pbtxt");
+  ASSERT_THAT(config, IsOk());
+  EXPECT_LT(RelativeError(*config, "hybrid_deit_mini", &weights), 1e-5);
   EXPECT_EQ(weights.wrapper_key, "model");
   EXPECT_THAT(weights.ignored_keys, ElementsAre("optimizer", "lr_scheduler", "epoch", "args"));
 }
