@@ -42,9 +42,12 @@ class AttentionImpl : public torch::nn::Module {
     torch::Tensor qkv_heads =
         qkv(x).reshape({batch, tokens, 3, num_heads_, dim / num_heads_}).permute({2, 0, 3, 1, 4});
     // Scaling q before the product is the same as scaling the [T, T] scores, on fewer numbers.
-    torch::Tensor q = qkv_heads[0] * scale_;
-    torch::Tensor attention = torch::matmul(q, qkv_heads[1].transpose(-2, -1)).softmax(-1);
-    torch::Tensor out = torch::matmul(attention, qkv_heads[2]);  // [B, H, T, head_dim]
+    // unbind, as the Python twin's `q, k, v = ...`: its backward stacks the three gradients once,
+    // where three selects would each zero-fill a whole [3, B, H, T, head_dim] buffer and add.
+    const std::vector<torch::Tensor> q_k_v = qkv_heads.unbind(0);
+    torch::Tensor q = q_k_v[0] * scale_;
+    torch::Tensor attention = torch::matmul(q, q_k_v[1].transpose(-2, -1)).softmax(-1);
+    torch::Tensor out = torch::matmul(attention, q_k_v[2]);  // [B, H, T, head_dim]
     return proj(out.transpose(1, 2).reshape({batch, tokens, dim}));
   }
 

@@ -13,6 +13,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "robustness/base/malloc_policy.h"
 #include "robustness/base/openmp_wait_policy.h"
 #include "robustness/base/torch_status.h"
 #include "robustness/config/run_paths.h"
@@ -27,6 +28,7 @@ ABSL_FLAG(std::string, format, "text", "text, markdown or json.");
 
 int main(int argc, char** argv) {
   robustness::EnsurePassiveOpenMpWait(argv);
+  robustness::UseTensorFriendlyMalloc();  // reuse freed tensor memory; see malloc_policy.h
   absl::SetProgramUsageMessage(
       "Layer table, parameter count and forward FLOPs of a model zoo config.");
   absl::ParseCommandLine(argc, argv);

@@ -29,6 +29,7 @@ Every model normalises inside forward() as the C++ models do. Initialisation is 
 (plus trunc-normal tokens); it does not change the timing.
 """
 import argparse
+import ctypes
 import math
 import os
 import re
@@ -37,6 +38,23 @@ import time
 # Idle OpenMP threads sleep instead of spinning, as in every C++ binary of the project
 # (robustness/base/openmp_wait_policy.h); libgomp reads this once, when torch is imported.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def use_tensor_friendly_malloc():
+    """glibc malloc keeps freed blocks below 32 MiB for reuse instead of returning them to the OS,
+    as every C++ binary of the project does (robustness/base/malloc_policy.h: same thresholds,
+    same respect for a user's MALLOC_* / GLIBC_TUNABLES). Runs on import of this module, which
+    pgd_reference.py imports too."""
+    if any(v in os.environ for v in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_",
+                                     "GLIBC_TUNABLES")):
+        return False
+    libc = ctypes.CDLL("libc.so.6")
+    m_trim_threshold, m_mmap_threshold = -1, -3  # <malloc.h>
+    return (libc.mallopt(m_mmap_threshold, 32 << 20) == 1
+            and libc.mallopt(m_trim_threshold, (2 << 30) - 1) == 1)
+
+
+use_tensor_friendly_malloc()
 
 import torch  # noqa: E402
 from torch import nn
