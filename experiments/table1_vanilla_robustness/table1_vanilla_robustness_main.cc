@@ -11,8 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "experiments/table1_vanilla_robustness/table1_vanilla_robustness.h"
 #include "robustness/base/atomic_file.h"
-#include "robustness/base/malloc_policy.h"
-#include "robustness/base/openmp_wait_policy.h"
+#include "robustness/base/process_setup.h"
 #include "robustness/base/torch_status.h"
 #include "robustness/config/run_paths.h"
 
@@ -23,8 +22,7 @@ ABSL_FLAG(std::string, output_dir, "",
           "Re-running into the same folder resumes training from the checkpoints there.");
 
 int main(int argc, char** argv) {
-  robustness::EnsurePassiveOpenMpWait(argv);  // 2x on the DeiT; see openmp_wait_policy.h
-  robustness::UseTensorFriendlyMalloc();  // reuse freed tensor memory; see malloc_policy.h
+  robustness::PrepareTensorProcess(argv);  // sleeping OpenMP waits, malloc reuse: process_setup.h
   absl::SetProgramUsageMessage("Table 1: vanilla CNN vs. transformer under white-box attacks.");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   const std::string command_line = absl::StrJoin(argv, argv + argc, " ");

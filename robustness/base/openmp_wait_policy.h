@@ -15,10 +15,8 @@
 // OMP_WAIT_POLICY=PASSIVE added to the environment. A value the user set (e.g. ACTIVE, to
 // compare) is respected and nothing happens.
 //
-// Call it first thing in main(), before any thread or file is created:
-//   int main(int argc, char** argv) {
-//     robustness::EnsurePassiveOpenMpWait(argv);
-//     ...
+// Mains do not call it directly: PrepareTensorProcess (process_setup.h), first thing in main(),
+// before any thread or file is created, calls it.
 // On the rare failure of the re-exec (no /proc), it logs a warning to stderr and returns, and
 // the program runs on with the default policy.
 #ifndef ROBUSTNESS_BASE_OPENMP_WAIT_POLICY_H_

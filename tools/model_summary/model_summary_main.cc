@@ -13,8 +13,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "robustness/base/malloc_policy.h"
-#include "robustness/base/openmp_wait_policy.h"
+#include "robustness/base/process_setup.h"
 #include "robustness/base/torch_status.h"
 #include "robustness/config/run_paths.h"
 #include "robustness/models/model_summary.h"
@@ -27,8 +26,7 @@ ABSL_FLAG(int, batch, 1, "Images per forward pass; FLOPs are reported for the ba
 ABSL_FLAG(std::string, format, "text", "text, markdown or json.");
 
 int main(int argc, char** argv) {
-  robustness::EnsurePassiveOpenMpWait(argv);
-  robustness::UseTensorFriendlyMalloc();  // reuse freed tensor memory; see malloc_policy.h
+  robustness::PrepareTensorProcess(argv);  // sleeping OpenMP waits, malloc reuse: process_setup.h
   absl::SetProgramUsageMessage(
       "Layer table, parameter count and forward FLOPs of a model zoo config.");
   absl::ParseCommandLine(argc, argv);

@@ -14,8 +14,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "robustness/base/malloc_policy.h"
-#include "robustness/base/openmp_wait_policy.h"
+#include "robustness/base/process_setup.h"
 #include "robustness/base/torch_status.h"
 #include "tools/weights/weights_tool.h"
 
@@ -55,8 +54,7 @@ bool Required(const std::vector<std::pair<const char*, std::string>>& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  robustness::EnsurePassiveOpenMpWait(argv);
-  robustness::UseTensorFriendlyMalloc();  // reuse freed tensor memory; see malloc_policy.h
+  robustness::PrepareTensorProcess(argv);  // sleeping OpenMP waits, malloc reuse: process_setup.h
   absl::SetProgramUsageMessage(kUsage);
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() != 2) {
