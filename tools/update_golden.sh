@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
-# Regenerates tests/golden/table1_tiny.json from a fresh run of the tiny Table 1 config.
-# Run it only when a change is meant to move the numbers, and commit the new golden file with
-# that change (tests/regression/table1_golden_test.cc compares against it).
+# Regenerates golden results files from fresh runs with portable kernels (tests/README.md):
+#   tools/update_golden.sh                   every golden test (bazel query: tag "golden")
+#   tools/update_golden.sh table1_tiny ...   the named ones (//tests/regression:<name>_golden)
+# Run it only when a change is meant to move the numbers, and commit the new golden files with
+# that change and its reason.
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
-out=$(mktemp -d)
-bazel run //experiments/table1_vanilla_robustness -- \
-  --config="$PWD/experiments/table1_vanilla_robustness/configs/tiny.pbtxt" --output_dir="$out"
-cp "$out/results.json" tests/golden/table1_tiny.json
-echo "updated tests/golden/table1_tiny.json (review with: git diff tests/golden)"
+if (($#)); then
+  targets=()
+  for name in "$@"; do targets+=("//tests/regression:${name%_golden}_golden"); done
+else
+  mapfile -t targets < <(bazel query 'attr(tags, "golden", tests(//tests/...))' 2>/dev/null)
+fi
+for t in "${targets[@]}"; do
+  echo "== $t"
+  bazel run "$t" -- --update
+done
+echo "review with: git diff tests/golden"

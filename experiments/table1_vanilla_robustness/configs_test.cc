@@ -9,7 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "robustness/base/status_matchers.h"
-#include "robustness/config/text_proto_file.h"
+#include "robustness/harness/experiment.h"
 
 namespace robustness {
 namespace {
@@ -22,10 +22,11 @@ TEST(Configs, EveryCheckedInConfigIsCompleteAndValid) {
     const std::string path = entry.path().string();
     if (entry.path().extension() != ".pbtxt") continue;
     names.push_back(entry.path().filename().string());
-    auto config = ReadTextProtoFile<experiments::Table1Config>(path);
-    ASSERT_THAT(config, IsOk()) << path;
-    EXPECT_THAT(ValidateTable1Config(*config, path), IsOk()) << path;
-    EXPECT_EQ(config->name() + ".pbtxt", entry.path().filename().string())
+    experiments::Table1Config config;
+    auto origins = LoadExperimentConfig(path, &config);
+    ASSERT_THAT(origins, IsOk()) << path;
+    EXPECT_THAT(ValidateTable1Config(config, path, *origins), IsOk()) << path;
+    EXPECT_EQ(config.name() + ".pbtxt", entry.path().filename().string())
         << "the config's name names its output folder; keep it equal to the file name";
   }
   EXPECT_THAT(names, ::testing::IsSupersetOf({"tiny.pbtxt", "fashion_mnist.pbtxt",

@@ -4,6 +4,7 @@
 
 #include "experiments/table1_vanilla_robustness/table1_result.pb.h"
 #include "experiments/table1_vanilla_robustness/table1_vanilla_robustness.h"
+#include "glog/logging.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "robustness/base/atomic_file.h"
@@ -17,6 +18,23 @@ using ::testing::HasSubstr;
 constexpr char kTiny[] = "experiments/table1_vanilla_robustness/configs/tiny.pbtxt";
 
 std::string Dir(const std::string& name) { return ::testing::TempDir() + "/" + name; }
+
+HarnessOptions Store(const std::string& name) {
+  HarnessOptions options;
+  options.store_root = Dir(name);
+  return options;
+}
+
+// The tiny config with `from` replaced by `to`, written next to the other test files.
+std::string EditedTiny(const std::string& file, const std::string& from, const std::string& to) {
+  std::string text = *ReadFileToString(kTiny);
+  const size_t at = text.find(from);
+  CHECK_NE(at, std::string::npos) << from;
+  text.replace(at, from.size(), to);
+  const std::string path = Dir(file);
+  CHECK(WriteFileAtomically(path, text).ok());
+  return path;
+}
 
 void ExpectSameNumbers(const experiments::Table1Result& a, const experiments::Table1Result& b) {
   ASSERT_EQ(a.models_size(), b.models_size());
@@ -36,7 +54,8 @@ void ExpectSameNumbers(const experiments::Table1Result& a, const experiments::Ta
 // One uninterrupted run, shared by the tests below (each run trains two models).
 const absl::StatusOr<experiments::Table1Result>& StraightRun() {
   static const auto* result =
-      new absl::StatusOr<experiments::Table1Result>(RunTable1(kTiny, Dir("full")));
+      new absl::StatusOr<experiments::Table1Result>(
+          RunTable1(kTiny, Dir("full"), Store("store_full")));
   return *result;
 }
 
@@ -61,15 +80,42 @@ TEST(Table1Smoke, WritesEveryArtefactWithSaneNumbers) {
   EXPECT_THAT(*markdown, HasSubstr("| Model | Family | Params | Clean | eps 0.001 | eps 4/255 |"));
 }
 
+TEST(Table1Smoke, SecondRunTrainsNothingAndPrintsTheSameTable) {
+  const auto& first = StraightRun();
+  ASSERT_THAT(first, IsOk());
+  for (const auto& m : first->models()) EXPECT_FALSE(m.reused()) << m.label();
+  auto second = RunTable1(kTiny, Dir("again"), Store("store_full"));
+  ASSERT_THAT(second, IsOk());
+  for (const auto& m : second->models()) EXPECT_TRUE(m.reused()) << m.label();
+  ExpectSameNumbers(*first, *second);
+  auto table = [](const std::string& dir) {
+    const std::string md = *ReadFileToString(dir + "/results.md");
+    return md.substr(0, md.find("## Training"));
+  };
+  EXPECT_EQ(table(Dir("again")), table(Dir("full")));
+}
+
+TEST(Table1Smoke, ChangingOneRowsRecipeRetrainsThatRowOnly) {
+  ASSERT_THAT(StraightRun(), IsOk());
+  const std::string path = EditedTiny("one_row_changed.pbtxt", "schedule { warmup_epochs: 1 }",
+                                      "schedule { warmup_epochs: 0.5 }");
+  auto changed = RunTable1(path, Dir("one_row_changed_out"), Store("store_full"));
+  ASSERT_THAT(changed, IsOk());
+  EXPECT_TRUE(changed->models(0).reused());
+  EXPECT_FALSE(changed->models(1).reused());
+  EXPECT_EQ(changed->models(0).weights_sha256(), StraightRun()->models(0).weights_sha256());
+  EXPECT_NE(changed->models(1).fingerprint(), StraightRun()->models(1).fingerprint());
+}
+
 TEST(Table1Smoke, KilledRunResumesToTheSameNumbers) {
   const auto& straight = StraightRun();
   ASSERT_THAT(straight, IsOk());
-  Table1Options kill_after_one_epoch;
+  HarnessOptions kill_after_one_epoch = Store("store_resumed");
   kill_after_one_epoch.stop_after_epochs = 1;
   EXPECT_THAT(RunTable1(kTiny, Dir("resumed"), kill_after_one_epoch),
               StatusIs(absl::StatusCode::kAborted, HasSubstr("stopped after epoch 1")));
   EXPECT_FALSE(std::filesystem::exists(Dir("resumed") + "/results.json"));
-  auto resumed = RunTable1(kTiny, Dir("resumed"));
+  auto resumed = RunTable1(kTiny, Dir("resumed"), Store("store_resumed"));
   ASSERT_THAT(resumed, IsOk());
   ExpectSameNumbers(*straight, *resumed);
 }
@@ -77,44 +123,56 @@ TEST(Table1Smoke, KilledRunResumesToTheSameNumbers) {
 TEST(Table1Smoke, BadConfigsFailWithFileLineOrField) {
   const std::string typo = Dir("typo.pbtxt");
   ASSERT_THAT(WriteFileAtomically(typo, "name: \"x\"\nrun_time { seed: 1 }\n"), IsOk());
-  EXPECT_THAT(RunTable1(typo, Dir("typo_out")),
+  EXPECT_THAT(RunTable1(typo, Dir("typo_out"), Store("store_bad")),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr(typo + ":2:")));
   const std::string partial = Dir("partial.pbtxt");
   ASSERT_THAT(WriteFileAtomically(partial, "name: \"x\"\nruntime { seed: 1 }\n"), IsOk());
-  EXPECT_THAT(RunTable1(partial, Dir("partial_out")),
+  EXPECT_THAT(RunTable1(partial, Dir("partial_out"), Store("store_bad")),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("missing required fields (every hyperparameter must be set): "
                                  "runtime.num_threads")));
   EXPECT_FALSE(std::filesystem::exists(Dir("partial_out")));
 }
 
-TEST(Table1Smoke, OutOfRangeValuesNameTheField) {
-  auto text = ReadFileToString(kTiny);
-  ASSERT_THAT(text, IsOk());
-  const std::string path = Dir("bad_eps.pbtxt");
-  std::string bad = *text;
-  bad.replace(bad.find("over_255: 16"), 12, "over_255: 300");
-  ASSERT_THAT(WriteFileAtomically(path, bad), IsOk());
-  EXPECT_THAT(RunTable1(path, Dir("bad_eps_out")),
+TEST(Table1Smoke, OutOfRangeValuesNameTheFileAndLineThatSetThem) {
+  std::string path = EditedTiny("bad_eps.pbtxt", "over_255: 16", "over_255: 300");
+  EXPECT_THAT(RunTable1(path, Dir("bad_eps_out"), Store("store_bad")),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("evaluation.radii[2]")));
+  // An override written in the experiment config: its own file and line.
+  path = EditedTiny("bad_lr.pbtxt", "epochs: 3 batch_size: 64 images_per_epoch: 0",
+                    "epochs: 3 batch_size: 64 images_per_epoch: 0 optimizer { peak_lr: -1 }");
+  EXPECT_THAT(RunTable1(path, Dir("bad_lr_out"), Store("store_bad")),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("evaluation.radii[2]")));
-  bad = *text;
-  bad.replace(bad.find("peak_lr: 0.1"), 12, "peak_lr: -1");
-  ASSERT_THAT(WriteFileAtomically(path, bad), IsOk());
-  EXPECT_THAT(RunTable1(path, Dir("bad_lr_out")),
+                       HasSubstr(path + ":31: models[0].training.optimizer.peak_lr: must be in "
+                                        "(0, 10], got -1")));
+  // A value that comes from an included recipe: the recipe's file and line.
+  const std::string recipe = Dir("bad_recipe.pbtxt");
+  std::string text = *ReadFileToString("robustness/recipes/fashion_mnist/cnn.pbtxt");
+  text.replace(text.find("weight_decay: 1e-4"), 18, "weight_decay: -3");
+  ASSERT_THAT(WriteFileAtomically(recipe, text), IsOk());
+  path = EditedTiny("bad_include.pbtxt", "\"robustness/recipes/fashion_mnist/cnn.pbtxt\"",
+                    "\"" + recipe + "\"");
+  EXPECT_THAT(RunTable1(path, Dir("bad_include_out"), Store("store_bad")),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("training.optimizer.peak_lr: must be in (0, 10], got -1")));
+                       HasSubstr(recipe + ":12: models[0].training.optimizer.weight_decay")));
+  EXPECT_FALSE(std::filesystem::exists(Dir("bad_include_out")));
+}
+
+TEST(Table1Smoke, MissingIncludeNamesFileAndLine) {
+  const std::string path = EditedTiny("missing_include.pbtxt", "fashion_mnist/deit.pbtxt",
+                                      "fashion_mnist/no_such_recipe.pbtxt");
+  EXPECT_THAT(RunTable1(path, Dir("missing_include_out"), Store("store_bad")),
+              StatusIs(absl::StatusCode::kNotFound,
+                       HasSubstr(path + ":48: include \"robustness/recipes/fashion_mnist/"
+                                        "no_such_recipe.pbtxt\" not found")));
 }
 
 TEST(Table1Smoke, ModelInputThatDoesNotMatchTheDataIsAnError) {
-  auto text = ReadFileToString(kTiny);
-  std::string bad = *text;
-  const std::string from = "num_classes: 10 in_channels: 1 image_size: 28";
-  bad.replace(bad.find(from), from.size(), "num_classes: 10 in_channels: 1 image_size: 32");
-  const std::string path = Dir("bad_size.pbtxt");
-  ASSERT_THAT(WriteFileAtomically(path, bad), IsOk());
-  EXPECT_THAT(RunTable1(path, Dir("bad_size_out")),
+  const std::string path =
+      EditedTiny("bad_size.pbtxt", "num_classes: 10 in_channels: 1 image_size: 28",
+                 "num_classes: 10 in_channels: 1 image_size: 32");
+  EXPECT_THAT(RunTable1(path, Dir("bad_size_out"), Store("store_bad")),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("models[0].model expects [in_channels=1, image_size=32, "
                                  "image_size=32] but the test images after eval_transform are "
@@ -122,21 +180,21 @@ TEST(Table1Smoke, ModelInputThatDoesNotMatchTheDataIsAnError) {
 }
 
 TEST(Table1Smoke, MissingDataSetHintsAtSetup) {
-  auto text = ReadFileToString(kTiny);
-  std::string bad = *text;
-  const std::string from = "/usr/share/datasets/fashion-mnist/t10k-images";
-  bad.replace(bad.find(from), from.size(), "/usr/share/datasets/no-such-set/t10k-images");
-  const std::string path = Dir("no_data.pbtxt");
-  ASSERT_THAT(WriteFileAtomically(path, bad), IsOk());
-  EXPECT_THAT(RunTable1(path, Dir("no_data_out")),
+  const std::string path = EditedTiny(
+      "no_data.pbtxt", "subset_size: 128",
+      "subset_size: 128 idx { images_path: \"/usr/share/datasets/no-such-set/t10k-images\" }");
+  EXPECT_THAT(RunTable1(path, Dir("no_data_out"), Store("store_bad")),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("tools/setup.sh")));
 }
 
 TEST(Table1Smoke, UnwritableOutputFolderIsAnError) {
   const std::string file = Dir("a_file");
   ASSERT_THAT(WriteFileAtomically(file, "x"), IsOk());
-  EXPECT_THAT(RunTable1(kTiny, file + "/out"),
+  EXPECT_THAT(RunTable1(kTiny, file + "/out", Store("store_bad")),
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr(file + "/out")));
+  auto no_store = RunTable1(kTiny, Dir("no_store_out"), Store("a_file/store"));
+  ASSERT_FALSE(no_store.ok());
+  EXPECT_THAT(std::string(no_store.status().message()), HasSubstr("model store root"));
 }
 
 }  // namespace

@@ -4,10 +4,10 @@
 // sweep of larger radii. AutoAttack joins the table in a later issue; here the attacks are the
 // configured FGSM/PGD list, with the per-image worst case across them.
 //
-// Output folder (written atomically, in this order):
-//   resolved_config.pbtxt, provenance.pbtxt   before any training step
-//   checkpoints/<row>.pt                       after every epoch (resumable)
-//   results.json, results.md, accuracy_vs_epsilon.svg   at the end
+// Models come from the model store (robustness/harness/model_store.h): a second run trains
+// nothing. Output folder (written atomically, in this order):
+//   resolved_config.pbtxt, provenance.pbtxt              before any training step
+//   results.json, results.md, accuracy_vs_epsilon.svg    at the end
 #ifndef EXPERIMENTS_TABLE1_VANILLA_ROBUSTNESS_TABLE1_VANILLA_ROBUSTNESS_H_
 #define EXPERIMENTS_TABLE1_VANILLA_ROBUSTNESS_TABLE1_VANILLA_ROBUSTNESS_H_
 
@@ -17,27 +17,23 @@
 #include "absl/status/statusor.h"
 #include "experiments/table1_vanilla_robustness/table1_config.pb.h"
 #include "experiments/table1_vanilla_robustness/table1_result.pb.h"
+#include "robustness/config/composed_config.h"
+#include "robustness/harness/experiment.h"
 
 namespace robustness {
 
-// Every field set (RequireAllFieldsSet) and every block in range; runs no tensor work except
-// opening the data sets' headers. Errors name "<config path>: <field>: <problem>".
+// Every block in range (the harness's Validate* plus Table 1's own rules); runs no tensor work.
+// Errors name the file and line that set the offending value (`origins`), else `source`.
 absl::Status ValidateTable1Config(const experiments::Table1Config& config,
-                                  const std::string& source);
+                                  const std::string& source, const ConfigOrigins& origins);
 
-struct Table1Options {
-  std::string command_line;  // for provenance
-  // Test hook simulating a kill: stop with Aborted after this many epochs of the first row that
-  // still trains. -1 = run to the end.
-  int stop_after_epochs = -1;
-};
-
-// Loads and validates `config_path`, then runs the experiment into `output_dir`.
+// Loads, composes and validates `config_path`, then runs the experiment into `output_dir`,
+// with its models from the store at options.store_root.
 absl::StatusOr<experiments::Table1Result> RunTable1(const std::string& config_path,
                                                     const std::string& output_dir,
-                                                    const Table1Options& options = {});
+                                                    const HarnessOptions& options = {});
 
-// The Markdown report (results.md) for a result.
+// The Markdown report (results.md) for a result, the paper's numbers beside ours.
 std::string RenderTable1Markdown(const experiments::Table1Result& result);
 
 }  // namespace robustness

@@ -1,6 +1,7 @@
-// bazel run //experiments/table1_vanilla_robustness [-- --config=... --output_dir=...]
+// bazel run //experiments/table1_vanilla_robustness [-- --config=... --output_dir=... --store_root=...]
 //
-// With no flags: the embedded default (configs/fashion_mnist.pbtxt) into out/table1_vanilla_robustness/.
+// With no flags: the embedded default (configs/fashion_mnist.pbtxt) into
+// out/table1_vanilla_robustness/fashion_mnist/, models from out/models/.
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -18,13 +19,15 @@
 ABSL_FLAG(std::string, config, "",
           "Text-format Table1Config. Default: the embedded Fashion-MNIST config.");
 ABSL_FLAG(std::string, output_dir, "",
-          "Folder for results and checkpoints. Default: out/table1_vanilla_robustness/<config>. "
-          "Re-running into the same folder resumes training from the checkpoints there.");
+          "Folder for results. Default: out/table1_vanilla_robustness/<config>.");
+ABSL_FLAG(std::string, store_root, "",
+          "Model store (trained models, reused across runs and tables). Default: "
+          "$ROBUSTNESS_MODEL_STORE, else out/models of the checkout.");
 
 int main(int argc, char** argv) {
-  robustness::PrepareTensorProcess(argv);  // sleeping OpenMP waits, malloc reuse: process_setup.h
+  robustness::PrepareTensorProcess(argv);  // OpenMP waits, malloc, kernel pin: process_setup.h
   absl::SetProgramUsageMessage("Table 1: vanilla CNN vs. transformer under white-box attacks.");
-  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  absl::ParseCommandLine(argc, argv);
   const std::string command_line = absl::StrJoin(argv, argv + argc, " ");
   absl::StatusOr<std::string> config = robustness::ResolveConfigPath(
       absl::GetFlag(FLAGS_config),
@@ -36,15 +39,22 @@ int main(int argc, char** argv) {
   const std::string output_dir = robustness::ResolveOutputDir(
       absl::GetFlag(FLAGS_output_dir), "table1_vanilla_robustness", *config);
   std::fprintf(stderr, "config: %s\noutput: %s\n", config->c_str(), output_dir.c_str());
+  robustness::HarnessOptions options;
+  options.command_line = command_line;
+  options.store_root = robustness::ResolveStoreRoot(absl::GetFlag(FLAGS_store_root));
   absl::StatusOr<robustness::experiments::Table1Result> result;
   try {
-    result = robustness::RunTable1(*config, output_dir, {command_line});
+    result = robustness::RunTable1(*config, output_dir, options);
   } catch (const std::exception& e) {
     result = absl::InternalError(robustness::ExceptionSummary(e));
   }
   if (!result.ok()) {
     std::fprintf(stderr, "error: %s\n", std::string(result.status().message()).c_str());
     return 1;
+  }
+  for (const auto& m : result->models()) {
+    std::fprintf(stderr, "%s: %s %s\n", m.label().c_str(),
+                 m.reused() ? "reused stored model" : "trained into", m.model_dir().c_str());
   }
   absl::StatusOr<std::string> markdown =
       robustness::ReadFileToString(output_dir + "/results.md");

@@ -7,13 +7,16 @@
 //     ...
 //
 // In order:
+//   0. ApplyPortableKernelEnvironment (kernel_isa.h): with ROBUSTNESS_PORTABLE_KERNELS=1, pins
+//      ATen, oneDNN and OpenBLAS to their AVX2 kernels (bitwise-equal results across x86-64 CPUs,
+//      for CI regression); off by default.
 //   1. EnsurePassiveOpenMpWait (openmp_wait_policy.h): idle OpenMP threads sleep; re-executes the
 //      binary once with OMP_WAIT_POLICY=PASSIVE unless the user set a value (~2x on
 //      transformers with 2 cores).
 //   2. UseTensorFriendlyMalloc (malloc_policy.h): glibc keeps freed tensor memory for the next
 //      step instead of page-faulting it in again (up to ~5x on small models on this project's
 //      virtual machines).
-// Neither changes any number. A user's own OMP_WAIT_POLICY, MALLOC_* or GLIBC_TUNABLES wins.
+// Steps 1 and 2 change no number. A user's own OMP_WAIT_POLICY, MALLOC_* or GLIBC_TUNABLES wins.
 #ifndef ROBUSTNESS_BASE_PROCESS_SETUP_H_
 #define ROBUSTNESS_BASE_PROCESS_SETUP_H_
 

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "robustness/base/atomic_file.h"
+#include "robustness/base/kernel_isa.h"
 #include "robustness/base/sha256.h"
 #include "robustness/base/status_macros.h"
 #include "robustness/config/text_proto_file.h"
@@ -77,6 +78,7 @@ proto::Provenance CollectProvenance(const RunIdentity& run,
   p.set_libtorch_version(TORCH_VERSION);
   p.set_intra_op_threads(at::get_num_threads());
   p.set_blas(BlasLibrary());
+  p.set_kernel_isa(DescribeKernels());
   p.set_device(run.device);
   p.set_seed(run.seed);
   p.set_config_path(run.config_path);

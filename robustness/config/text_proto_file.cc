@@ -31,8 +31,10 @@ class CollectingErrorCollector : public google::protobuf::io::ErrorCollector {
 }  // namespace
 
 absl::Status ParseTextProto(absl::string_view text, absl::string_view source_name,
-                            google::protobuf::Message* message) {
+                            google::protobuf::Message* message,
+                            google::protobuf::TextFormat::ParseInfoTree* locations) {
   google::protobuf::TextFormat::Parser parser;
+  if (locations != nullptr) parser.WriteLocationsTo(locations);
   CollectingErrorCollector errors(source_name);
   parser.RecordErrorsTo(&errors);
   // Unknown fields and extensions stay errors: a misspelled key must not be silently skipped.

@@ -12,12 +12,15 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
+#include "google/protobuf/text_format.h"
 
 namespace robustness {
 
 // Parses `text` into `message` (cleared first). `source_name` prefixes errors ("<name>:3:7: ...").
+// `locations`, when given, receives where each field was written (composed_config.h uses it).
 absl::Status ParseTextProto(absl::string_view text, absl::string_view source_name,
-                            google::protobuf::Message* message);
+                            google::protobuf::Message* message,
+                            google::protobuf::TextFormat::ParseInfoTree* locations = nullptr);
 
 // Reads and parses the file at `path`. NotFound if missing; InvalidArgument with path:line:col on
 // a parse error.

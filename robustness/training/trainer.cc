@@ -151,6 +151,7 @@ absl::StatusOr<TrainingReport> TrainModel(ImageClassifierImpl& model,
           options.checkpoint_path, model, *optimizer,
           {epoch + 1, LogToTensor(report.epochs), options.config_fingerprint}));
     }
+    if (options.on_epoch_end) RETURN_IF_ERROR(options.on_epoch_end(report.epochs));
     if (options.stop_after_epochs == epoch + 1) {
       return absl::AbortedError(
           absl::StrCat("stopped after epoch ", epoch + 1, " (stop_after_epochs)"));

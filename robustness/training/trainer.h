@@ -9,6 +9,7 @@
 #ifndef ROBUSTNESS_TRAINING_TRAINER_H_
 #define ROBUSTNESS_TRAINING_TRAINER_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -48,6 +49,9 @@ struct TrainerOptions {
   // Test hook that simulates a kill: stop (with status Aborted) right after the checkpoint of
   // this many epochs is written. -1 = run to the end.
   int stop_after_epochs = -1;
+  // Called after each epoch's checkpoint is written, with every epoch so far (restored ones
+  // included); an error stops training with that error. Used for JSON-lines training logs.
+  std::function<absl::Status(const std::vector<EpochLog>&)> on_epoch_end;
 };
 
 // Range checks: epochs >= 1, batch_size in [1, train_size], images_per_epoch 0 or in

@@ -1,0 +1,163 @@
+#include "robustness/harness/model_store.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include <ATen/ATen.h>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "robustness/base/atomic_file.h"
+#include "robustness/base/status_matchers.h"
+#include "robustness/config/parse_text_proto.h"
+#include "robustness/datasets/in_memory_dataset.h"
+
+namespace robustness {
+namespace {
+
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+
+// 96 scripted 1x8x8 images whose class decides which rows are bright.
+std::shared_ptr<const Dataset> ToyDataset() {
+  at::manual_seed(5);
+  at::Tensor labels = at::randint(0, 3, {96}, at::kLong);
+  at::Tensor images = at::randint(0, 60, {96, 1, 8, 8}, at::kByte);
+  for (int64_t i = 0; i < 96; ++i) images[i][0][2 * labels[i].item<int64_t>()].fill_(250);
+  return std::make_shared<InMemoryDataset>(images, labels, 3);
+}
+
+ModelRequest Request(int epochs) {
+  ModelRequest r;
+  r.name = "ResNet toy (CNN recipe)";
+  r.run = ParseTextProtoOrDie<proto::ModelRun>(R"pb(
+    label: "ResNet toy (CNN recipe)" family: "CNN" replica: 0 init_weights: "" paper_row: ""
+    model {
+      num_classes: 3 in_channels: 1 image_size: 8
+      normalization { mean: 0.2 std: 0.3 }
+      resnet { block: BASIC stage_depths: [1] base_width: 4 stem: SMALL activation: RELU
+               batch_norm {} }
+    }
+    training {
+      batch_size: 16 label_smoothing: 0 images_per_epoch: 0
+      optimizer { peak_lr: 0.1 weight_decay: 1e-4 no_decay_on_1d_params: false
+                  sgd { momentum: 0.9 nesterov: false } }
+      schedule { warmup_epochs: 0 warmup_start_lr: 0 per_step: false cosine { min_lr: 0 } }
+      augmentation { pad_crop { padding: 0 } horizontal_flip: false }
+    })pb");
+  r.run.mutable_training()->set_epochs(epochs);
+  r.train_data = ParseTextProtoOrDie<proto::DatasetConfig>(R"pb(
+    idx { images_path: "toy" labels_path: "toy" num_classes: 3 } subset_size: 0 subset_seed: 0)pb");
+  r.runtime = ParseTextProtoOrDie<proto::RuntimeConfig>(
+      R"pb(seed: 3 num_threads: 1 data_loader_threads: 1 device: "cpu")pb");
+  return r;
+}
+
+std::string Root(const std::string& name) { return ::testing::TempDir() + "/store_" + name; }
+
+TEST(ModelStore, TrainsOnceThenReusesTheSameWeights) {
+  auto store = ModelStore::Open(Root("reuse"));
+  ASSERT_THAT(store, IsOk());
+  auto first = store->Obtain(Request(2), ToyDataset(), {});
+  ASSERT_THAT(first, IsOk());
+  EXPECT_FALSE(first->reused);
+  EXPECT_TRUE(fs::exists(first->dir + "/spec.pbtxt"));
+  EXPECT_TRUE(fs::exists(first->dir + "/provenance.pbtxt"));
+  auto log = ReadFileToString(first->dir + "/training_log.jsonl");
+  ASSERT_THAT(log, IsOk());
+  EXPECT_EQ(std::count(log->begin(), log->end(), '\n'), 2);
+  EXPECT_THAT(*log, HasSubstr("{\"epoch\": 1, \"learning_rate\": "));
+
+  ModelRequest relabelled = Request(2);
+  relabelled.name = "another row label";
+  relabelled.run.set_label("another row label");
+  relabelled.run.set_paper_row("ResNet-50");
+  relabelled.runtime.set_data_loader_threads(2);
+  auto second = store->Obtain(relabelled, ToyDataset(), {});
+  ASSERT_THAT(second, IsOk());
+  EXPECT_TRUE(second->reused);
+  EXPECT_EQ(second->dir, first->dir);
+  EXPECT_EQ(second->weights_sha256, first->weights_sha256);
+  EXPECT_EQ(second->report.epochs.size(), 2u);
+}
+
+TEST(ModelStore, AnyWeightDecidingChangeIsAnotherModel) {
+  const ModelRequest base = Request(1);
+  auto fp = [](const ModelRequest& r) { return Fingerprint(*MakeSpec(r)); };
+  ModelRequest recipe = base;
+  recipe.run.mutable_training()->mutable_optimizer()->set_peak_lr(0.2);
+  ModelRequest seed = base;
+  seed.runtime.set_seed(4);
+  ModelRequest replica = base;
+  replica.run.set_replica(1);
+  ModelRequest data = base;
+  data.train_data.set_subset_size(48);
+  ModelRequest threads = base;
+  threads.runtime.set_num_threads(2);
+  for (const ModelRequest* other : {&recipe, &seed, &replica, &data, &threads}) {
+    EXPECT_NE(fp(*other), fp(base));
+  }
+  ModelRequest evaluation_only = base;
+  evaluation_only.run.set_label("x");
+  evaluation_only.run.set_family("y");
+  evaluation_only.run.set_paper_row("DeiT-S");
+  evaluation_only.runtime.set_data_loader_threads(7);
+  EXPECT_EQ(fp(evaluation_only), fp(base));
+}
+
+TEST(ModelStore, InterruptedTrainingResumesToTheSameWeights) {
+  auto straight = ModelStore::Open(Root("straight"));
+  auto resumed = ModelStore::Open(Root("resumed"));
+  ASSERT_THAT(straight, IsOk());
+  ASSERT_THAT(resumed, IsOk());
+  auto want = straight->Obtain(Request(3), ToyDataset(), {});
+  ASSERT_THAT(want, IsOk());
+  ObtainOptions kill;
+  kill.stop_after_epochs = 1;
+  EXPECT_THAT(resumed->Obtain(Request(3), ToyDataset(), kill),
+              StatusIs(absl::StatusCode::kAborted, HasSubstr("stopped after epoch 1")));
+  auto got = resumed->Obtain(Request(3), ToyDataset(), {});
+  ASSERT_THAT(got, IsOk());
+  EXPECT_FALSE(got->reused);
+  EXPECT_EQ(got->report.resumed_after_epochs, 1);
+  EXPECT_EQ(got->weights_sha256, want->weights_sha256);
+}
+
+TEST(ModelStore, FolderOfAnotherFingerprintIsRefusedAndKept) {
+  const std::string dir = Root("given") + "/model";
+  ASSERT_THAT(ObtainModelIn(dir, Request(1), ToyDataset(), {}), IsOk());
+  auto before = ReadFileToString(dir + "/checkpoint.pt");
+  EXPECT_THAT(ObtainModelIn(dir, Request(2), ToyDataset(), {}),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("holds a model of another fingerprint")));
+  EXPECT_EQ(*ReadFileToString(dir + "/checkpoint.pt"), *before);
+}
+
+TEST(ModelStore, FolderInUseIsAClearError) {
+  const std::string dir = Root("locked") + "/model";
+  ASSERT_THAT(EnsureWritableDirectory(dir), IsOk());
+  const int fd = ::open((dir + "/LOCK").c_str(), O_RDWR | O_CREAT, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+  EXPECT_THAT(ObtainModelIn(dir, Request(1), ToyDataset(), {}),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("is in use by another process")));
+  ::close(fd);
+  EXPECT_THAT(ObtainModelIn(dir, Request(1), ToyDataset(), {}), IsOk());
+}
+
+TEST(ModelStore, UnwritableRootAndMissingInitWeightsAreErrors) {
+  const std::string file = Root("file");
+  ASSERT_THAT(WriteFileAtomically(file, "x"), IsOk());
+  auto store = ModelStore::Open(file + "/sub");
+  ASSERT_FALSE(store.ok());
+  EXPECT_THAT(std::string(store.status().message()), HasSubstr("model store root"));
+  ModelRequest r = Request(1);
+  r.run.set_init_weights("/nonexistent/weights.pth");
+  EXPECT_THAT(MakeSpec(r), StatusIs(absl::StatusCode::kNotFound, HasSubstr("init_weights")));
+}
+
+}  // namespace
+}  // namespace robustness
