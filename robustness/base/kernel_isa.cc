@@ -71,6 +71,27 @@ bool ApplyPortableKernelEnvironment() {
   return changed;
 }
 
+std::string OpenBlasCoreName() {
+  using CoreName = char* (*)();
+  if (auto fn = reinterpret_cast<CoreName>(dlsym(RTLD_DEFAULT, "openblas_get_corename"))) {
+    if (const char* name = fn(); name != nullptr) return name;
+  }
+  return "";
+}
+
+bool ApplyOpenBlasCoreFallbackFix() {
+  if (PortableKernelsRequested() || std::getenv("OPENBLAS_CORETYPE") != nullptr) return false;
+  if (OpenBlasCoreName() != "Prescott" || !CpuSupportsPortableKernels()) return false;
+  const char* core = "Haswell";
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("avx512cd")) {
+    core = __builtin_cpu_supports("avx512bf16") ? "Cooperlake" : "SkylakeX";
+  }
+  setenv("OPENBLAS_CORETYPE", core, /*overwrite=*/0);
+  return true;
+}
+
 std::string DescribeKernels() {
   __builtin_cpu_init();
   std::vector<std::string> isa;
@@ -80,11 +101,8 @@ std::string DescribeKernels() {
   std::string isa_list;
   for (const std::string& s : isa) isa_list += (isa_list.empty() ? "" : ",") + s;
   // OpenBLAS reports the kernels it chose; ask the loaded library, if it is OpenBLAS.
-  std::string openblas = EnvOr("OPENBLAS_CORETYPE", "auto");
-  using CoreName = char* (*)();
-  if (auto fn = reinterpret_cast<CoreName>(dlsym(RTLD_DEFAULT, "openblas_get_corename"))) {
-    if (const char* name = fn(); name != nullptr) openblas = name;
-  }
+  std::string openblas = OpenBlasCoreName();
+  if (openblas.empty()) openblas = "not OpenBLAS";
   return "cpu=" + CpuModel() + "; isa=" + (isa_list.empty() ? "none" : isa_list) +
          "; aten=" + EnvOr("ATEN_CPU_CAPABILITY", "auto") +
          "; dnnl_max_isa=" + EnvOr("DNNL_MAX_CPU_ISA", "auto") + "; openblas=" + openblas +

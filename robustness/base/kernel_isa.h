@@ -33,6 +33,18 @@ bool CpuSupportsPortableKernels();
 // the default kernels stay (the regression test then uses its fallback tolerance).
 bool ApplyPortableKernelEnvironment();
 
+// OpenBLAS 0.3.21 falls back to its `Prescott` (SSE3) kernels on a CPU model it does not know,
+// which is what this project's Intel VMs report: GEMM at a quarter of the speed its AVX-512
+// kernels reach there (measured: 61 vs. 204-234 GFLOP/s, README "Speed"). When
+// OPENBLAS_CORETYPE is unset and the loaded OpenBLAS reports Prescott on a CPU with AVX2/FMA,
+// this sets OPENBLAS_CORETYPE to the kernels the CPU can run (Cooperlake with AVX512-BF16,
+// SkylakeX with AVX512 F/BW/DQ/VL/CD, else Haswell) and returns true (re-exec needed). A
+// recognised CPU, a value the user set, and ROBUSTNESS_PORTABLE_KERNELS=1 are left alone.
+bool ApplyOpenBlasCoreFallbackFix();
+
+// The OpenBLAS core in use ("Haswell", "SkylakeX", ...), or "" if the BLAS is not OpenBLAS.
+std::string OpenBlasCoreName();
+
 // One line for provenance, e.g. "cpu=Intel(R) Xeon(R) Processor; isa=avx512f,avx2,fma;
 // aten=avx2; dnnl_max_isa=AVX2; openblas=Haswell; portable=yes".
 std::string DescribeKernels();

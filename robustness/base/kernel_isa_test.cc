@@ -33,3 +33,24 @@ TEST(KernelIsa, RequestedPinsAllThreeOnceAndReportsIt) {
 
 }  // namespace
 }  // namespace robustness
+
+namespace robustness {
+namespace {
+
+TEST(KernelIsa, OpenBlasFallbackFixLeavesUserValuesAndOtherBlasAlone) {
+  unsetenv(kPortableKernelsVariable);
+  setenv("OPENBLAS_CORETYPE", "Zen", 1);
+  EXPECT_FALSE(ApplyOpenBlasCoreFallbackFix());
+  EXPECT_STREQ(std::getenv("OPENBLAS_CORETYPE"), "Zen");
+  unsetenv("OPENBLAS_CORETYPE");
+  // This test does not load OpenBLAS, so there is no Prescott fallback to fix.
+  EXPECT_EQ(OpenBlasCoreName(), "");
+  EXPECT_FALSE(ApplyOpenBlasCoreFallbackFix());
+  EXPECT_EQ(std::getenv("OPENBLAS_CORETYPE"), nullptr);
+  setenv(kPortableKernelsVariable, "1", 1);
+  EXPECT_FALSE(ApplyOpenBlasCoreFallbackFix());
+  unsetenv(kPortableKernelsVariable);
+}
+
+}  // namespace
+}  // namespace robustness

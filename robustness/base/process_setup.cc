@@ -14,13 +14,15 @@
 namespace robustness {
 
 void PrepareTensorProcess(char** argv) {
-  const bool kernels_changed = ApplyPortableKernelEnvironment();
+  const bool portable_changed = ApplyPortableKernelEnvironment();
+  const bool openblas_changed = ApplyOpenBlasCoreFallbackFix();
+  const bool kernels_changed = portable_changed || openblas_changed;
   // One re-exec serves both: EnsurePassiveOpenMpWait re-executes when it sets the wait policy;
   // when the user set the policy, the kernel pin needs a re-exec of its own.
   if (kernels_changed && std::getenv(kOpenMpWaitPolicyVariable) != nullptr) {
     execv("/proc/self/exe", argv);
-    std::fprintf(stderr, "warning: could not re-execute for %s (%s); kernels are not pinned\n",
-                 kPortableKernelsVariable, std::strerror(errno));
+    std::fprintf(stderr, "warning: could not re-execute for the kernel settings (%s)\n",
+                 std::strerror(errno));
   }
   EnsurePassiveOpenMpWait(argv);
   UseTensorFriendlyMalloc();

@@ -9,7 +9,10 @@
 // In order:
 //   0. ApplyPortableKernelEnvironment (kernel_isa.h): with ROBUSTNESS_PORTABLE_KERNELS=1, pins
 //      ATen, oneDNN and OpenBLAS to their AVX2 kernels (bitwise-equal results across x86-64 CPUs,
-//      for CI regression); off by default.
+//      for CI regression); off by default. ApplyOpenBlasCoreFallbackFix (kernel_isa.h): where
+//      OpenBLAS does not know the CPU and falls back to SSE3 kernels, gives it the AVX2/AVX-512
+//      kernels the CPU has (~3-4x GEMM on this project's Intel VMs; other numbers in the last
+//      bits, like any change of kernels).
 //   1. EnsurePassiveOpenMpWait (openmp_wait_policy.h): idle OpenMP threads sleep; re-executes the
 //      binary once with OMP_WAIT_POLICY=PASSIVE unless the user set a value (~2x on
 //      transformers with 2 cores).

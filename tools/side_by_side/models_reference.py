@@ -56,6 +56,41 @@ def use_tensor_friendly_malloc():
 
 use_tensor_friendly_malloc()
 
+
+def fix_openblas_fallback_core():
+    """Where OpenBLAS does not know the CPU and falls back to its Prescott (SSE3) kernels, give it
+    the AVX2 / AVX-512 kernels the CPU has, by the rule of every C++ binary of the project
+    (robustness/base/kernel_isa.h, ApplyOpenBlasCoreFallbackFix). OpenBLAS reads
+    OPENBLAS_CORETYPE when it is loaded, so the detection runs in a child process, before torch
+    is imported here."""
+    if "OPENBLAS_CORETYPE" in os.environ or os.environ.get("ROBUSTNESS_PORTABLE_KERNELS") == "1":
+        return None
+    import subprocess
+    probe = ("import ctypes; lib = ctypes.CDLL('libopenblas.so.0'); "
+             "lib.openblas_get_corename.restype = ctypes.c_char_p; "
+             "print(lib.openblas_get_corename().decode())")
+    try:
+        core = subprocess.run(["/usr/bin/python3", "-c", probe], capture_output=True, text=True,
+                              check=True, env={k: v for k, v in os.environ.items()}).stdout.strip()
+        flags = set()
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    break
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    if core != "Prescott" or not {"avx2", "fma"} <= flags:
+        return None
+    choice = "Haswell"
+    if {"avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512cd"} <= flags:
+        choice = "Cooperlake" if "avx512_bf16" in flags else "SkylakeX"
+    os.environ["OPENBLAS_CORETYPE"] = choice
+    return choice
+
+
+fix_openblas_fallback_core()
+
 import torch  # noqa: E402
 from torch import nn
 import torch.nn.functional as F

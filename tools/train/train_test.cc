@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "robustness/base/atomic_file.h"
+#include "robustness/base/kernel_isa.h"
 
 namespace robustness {
 namespace {
@@ -64,6 +65,12 @@ TEST(TrainTool, SigkillMidEpochThenResumeGivesBitwiseTheSameWeights) {
                                   Dir("straight.log")));
   ASSERT_TRUE(WIFEXITED(straight) && WEXITSTATUS(straight) == 0) << *ReadFileToString(Dir("straight.log"));
   const std::string want = WeightsSha(Dir("straight"));
+  // On a CPU with AVX2, OpenBLAS never runs its SSE3 fallback kernels in our binaries
+  // (robustness/base/kernel_isa.h, ApplyOpenBlasCoreFallbackFix).
+  const std::string provenance = *ReadFileToString(Dir("straight") + "/provenance.pbtxt");
+  if (CpuSupportsPortableKernels()) {
+    EXPECT_FALSE(absl::StrContains(provenance, "openblas=Prescott")) << provenance;
+  }
   ASSERT_EQ(want.size(), 64u) << want;
 
   const std::vector<std::string> args = {std::string("--config=") + kConfig,
