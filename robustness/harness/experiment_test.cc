@@ -29,7 +29,8 @@ Fixture WriteConfigs(const std::string& peak_lr) {
             "epochs: 2\nbatch_size: 16\nlabel_smoothing: 0\nimages_per_epoch: 0\n"
             "optimizer {\n  peak_lr: " + peak_lr + "\n  weight_decay: 0 no_decay_on_1d_params: false\n"
             "  sgd { momentum: 0.9 nesterov: false } }\n"
-            "schedule { warmup_epochs: 0 warmup_start_lr: 0 per_step: false cosine { min_lr: 0 } }\n"
+            "schedule { semantics: PROGRESS warmup_epochs: 0 warmup_start_lr: 0 per_step: false\n"
+            "  cosine { min_lr: 0 cooldown_epochs: 0 } }\n"
             "augmentation { pad_crop { padding: 0 } horizontal_flip: false }\n")
             .ok());
   CHECK(WriteFileAtomically(

@@ -45,7 +45,8 @@ ModelRequest Request(int epochs) {
       batch_size: 16 label_smoothing: 0 images_per_epoch: 0
       optimizer { peak_lr: 0.1 weight_decay: 1e-4 no_decay_on_1d_params: false
                   sgd { momentum: 0.9 nesterov: false } }
-      schedule { warmup_epochs: 0 warmup_start_lr: 0 per_step: false cosine { min_lr: 0 } }
+      schedule { semantics: PROGRESS warmup_epochs: 0 warmup_start_lr: 0 per_step: false
+                 cosine { min_lr: 0 cooldown_epochs: 0 } }
       augmentation { pad_crop { padding: 0 } horizontal_flip: false }
     })pb");
   r.run.mutable_training()->set_epochs(epochs);

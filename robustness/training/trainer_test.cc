@@ -43,7 +43,7 @@ proto::TrainingConfig Recipe(int epochs) {
     batch_size: 16 label_smoothing: 0.1 images_per_epoch: 0
     optimizer { peak_lr: 0.5 weight_decay: 1e-4 no_decay_on_1d_params: true
                 sgd { momentum: 0.9 nesterov: false } }
-    schedule { warmup_epochs: 1 warmup_start_lr: 0.05 per_step: true cosine { min_lr: 0 } }
+    schedule { semantics: PROGRESS warmup_epochs: 1 warmup_start_lr: 0.05 per_step: true cosine { min_lr: 0 cooldown_epochs: 0 } }
     augmentation { pad_crop { padding: 0 } horizontal_flip: false })pb");
   config.set_epochs(epochs);
   return config;

@@ -20,6 +20,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "robustness/base/atomic_file.h"
 #include "robustness/base/kernel_isa.h"
 #include "robustness/harness/result_diff.h"
@@ -92,7 +93,10 @@ int main(int argc, char** argv) {
     if (ws == nullptr) return Fail("--update needs bazel run (BUILD_WORKSPACE_DIRECTORY)");
     const std::string target = absl::StrCat(ws, "/", absl::GetFlag(FLAGS_golden_source));
     if (!exact) return Fail("refusing to write a golden file without portable kernels");
-    absl::Status written = robustness::WriteFileAtomically(target, *got);
+    // The store folder is this run's temporary one: keep machine paths out of the golden file
+    // (model_dir is not compared).
+    const std::string golden_text = absl::StrReplaceAll(*got, {{store + "/", "<store>/"}});
+    absl::Status written = robustness::WriteFileAtomically(target, golden_text);
     if (!written.ok()) return Fail(std::string(written.message()));
     std::printf("updated %s (review with: git diff)\n", target.c_str());
     return 0;
