@@ -32,6 +32,7 @@ enum SeedStream : uint64_t {
   kAugmentStream = 3,
   kAttackStream = 4,
   kSubsetStream = 5,
+  kBatchMixStream = 6,  // MixUp / CutMix draws: (seed, kBatchMixStream, epoch, step)
 };
 
 }  // namespace robustness

@@ -31,7 +31,7 @@ Fixture WriteConfigs(const std::string& peak_lr) {
             "  sgd { momentum: 0.9 nesterov: false } }\n"
             "schedule { semantics: PROGRESS warmup_epochs: 0 warmup_start_lr: 0 per_step: false\n"
             "  cosine { min_lr: 0 cooldown_epochs: 0 } }\n"
-            "augmentation { pad_crop { padding: 0 } horizontal_flip: false }\n")
+            "augmentation { pad_crop { padding: 0 } horizontal_flip: false }\nnone {}\n")
             .ok());
   CHECK(WriteFileAtomically(
             f.top,

@@ -13,4 +13,8 @@ torch::Tensor SmoothedCrossEntropy(const torch::Tensor& logits, const torch::Ten
   return ((1.0 - smoothing) * nll + smoothing * uniform).mean();
 }
 
+torch::Tensor SoftTargetCrossEntropy(const torch::Tensor& logits, const torch::Tensor& targets) {
+  return (-targets * at::log_softmax(logits, /*dim=*/1)).sum(/*dim=*/1).mean();
+}
+
 }  // namespace robustness

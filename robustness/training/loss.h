@@ -12,6 +12,12 @@ namespace robustness {
 torch::Tensor SmoothedCrossEntropy(const torch::Tensor& logits, const torch::Tensor& labels,
                                    double smoothing);
 
+// timm's SoftTargetCrossEntropy: mean_i sum_c -targets_ic log_softmax(logits_i)_c, logits
+// [N, K], targets float [N, K] (rows sum to 1; MixUp / CutMix targets, robustness/augmentation/
+// mixup.h). Returns a scalar. With targets SmoothedOneHot(labels, K, s) it equals
+// SmoothedCrossEntropy(logits, labels, s).
+torch::Tensor SoftTargetCrossEntropy(const torch::Tensor& logits, const torch::Tensor& targets);
+
 }  // namespace robustness
 
 #endif  // ROBUSTNESS_TRAINING_LOSS_H_

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "robustness/augmentation/mixup.h"
 #include "robustness/augmentation/transform_factory.h"
 #include "robustness/base/progress.h"
 #include "robustness/base/seed.h"
@@ -70,6 +71,16 @@ absl::Status ValidateTrainingConfig(const proto::TrainingConfig& c, int64_t trai
   }
   RETURN_IF_ERROR(ValidateOptimizerConfig(c.optimizer()));
   RETURN_IF_ERROR(ValidateScheduleConfig(c.schedule(), c.optimizer().peak_lr(), c.epochs()));
+  switch (c.batch_mixing_case()) {
+    case proto::TrainingConfig::kNone:
+      break;
+    case proto::TrainingConfig::kMixup:
+      RETURN_IF_ERROR(ValidateMixupConfig(c.mixup(), c.batch_size()));
+      break;
+    case proto::TrainingConfig::BATCH_MIXING_NOT_SET:
+      return absl::InvalidArgumentError(
+          "training.batch_mixing: set one of none {}, mixup { ... }");
+  }
   return ValidateTrainTransform(c.augmentation(), image_size);
 }
 
@@ -124,8 +135,19 @@ absl::StatusOr<TrainingReport> TrainModel(ImageClassifierImpl& model,
       torch::Tensor images = batch.images.to(options.device);
       torch::Tensor labels = batch.labels.to(options.device);
       optimizer->zero_grad();
-      torch::Tensor logits = model.forward(images);
-      torch::Tensor loss = SmoothedCrossEntropy(logits, labels, config.label_smoothing());
+      torch::Tensor loss, logits;
+      if (config.has_mixup()) {
+        // Draws of (seed, epoch, step): a resumed epoch mixes exactly as the first time.
+        at::Generator mix_generator = MakeCpuGenerator(
+            DeriveSeed(options.seed, {kBatchMixStream, uint64_t(epoch), uint64_t(step)}));
+        MixedBatch mixed = MixBatch(images, labels, train->num_classes(),
+                                    config.label_smoothing(), config.mixup(), mix_generator);
+        logits = model.forward(mixed.images);
+        loss = SoftTargetCrossEntropy(logits, mixed.targets);
+      } else {
+        logits = model.forward(images);
+        loss = SmoothedCrossEntropy(logits, labels, config.label_smoothing());
+      }
       loss.backward();
       optimizer->step();
       const double loss_value = loss.item<double>();

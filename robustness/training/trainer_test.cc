@@ -44,7 +44,8 @@ proto::TrainingConfig Recipe(int epochs) {
     optimizer { peak_lr: 0.5 weight_decay: 1e-4 no_decay_on_1d_params: true
                 sgd { momentum: 0.9 nesterov: false } }
     schedule { semantics: PROGRESS warmup_epochs: 1 warmup_start_lr: 0.05 per_step: true cosine { min_lr: 0 cooldown_epochs: 0 } }
-    augmentation { pad_crop { padding: 0 } horizontal_flip: false })pb");
+    augmentation { pad_crop { padding: 0 } horizontal_flip: false }
+    none {})pb");
   config.set_epochs(epochs);
   return config;
 }
@@ -102,6 +103,67 @@ TEST(TrainModel, KilledAndResumedEqualsUninterrupted) {
   ASSERT_EQ(report->epochs.size(), 3u);
   EXPECT_TRUE(at::equal(resumed.fc_->weight, straight.fc_->weight));
   EXPECT_TRUE(at::equal(resumed.fc_->bias, straight.fc_->bias));
+}
+
+proto::TrainingConfig MixupRecipe(int epochs, double prob) {
+  proto::TrainingConfig config = Recipe(epochs);
+  *config.mutable_mixup() = ParseTextProtoOrDie<proto::MixupConfig>(R"pb(
+    mixup_alpha: 0.8 cutmix_alpha: 1.0 cutmix_minmax { min: 0 max: 0 } switch_prob: 0.5
+    mode: BATCH correct_lam: true)pb");
+  config.mutable_mixup()->set_prob(prob);
+  return config;
+}
+
+TEST(TrainModel, MixupWithProbabilityZeroIsLabelSmoothingTraining) {
+  TrainerOptions options;
+  options.seed = 4;
+  at::manual_seed(0);
+  LinearModel plain;
+  auto a = TrainModel(plain, ToyDataset(), Recipe(2), options);
+  at::manual_seed(0);
+  LinearModel mixed;
+  auto b = TrainModel(mixed, ToyDataset(), MixupRecipe(2, 0.0), options);
+  ASSERT_THAT(a, IsOk());
+  ASSERT_THAT(b, IsOk());
+  // Soft-target CE on smoothed one-hot targets is the smoothed CE: same training, to rounding.
+  EXPECT_TRUE(at::allclose(plain.fc_->weight, mixed.fc_->weight, 1e-5, 1e-6));
+  EXPECT_NEAR(a->epochs.back().train_loss, b->epochs.back().train_loss, 1e-5);
+}
+
+TEST(TrainModel, MixupTrainingResumesToTheSameWeights) {
+  const std::string dir = ::testing::TempDir();
+  TrainerOptions options;
+  options.seed = 12;
+  options.config_fingerprint = "fp";
+  at::manual_seed(0);
+  LinearModel straight;
+  options.checkpoint_path = dir + "/mix_straight.pt";
+  auto s = TrainModel(straight, ToyDataset(), MixupRecipe(3, 1.0), options);
+  ASSERT_THAT(s, IsOk());
+  at::manual_seed(0);
+  LinearModel resumed;
+  options.checkpoint_path = dir + "/mix_resumed.pt";
+  options.stop_after_epochs = 2;
+  EXPECT_THAT(TrainModel(resumed, ToyDataset(), MixupRecipe(3, 1.0), options),
+              StatusIs(absl::StatusCode::kAborted, HasSubstr("after epoch 2")));
+  options.stop_after_epochs = -1;
+  ASSERT_THAT(TrainModel(resumed, ToyDataset(), MixupRecipe(3, 1.0), options), IsOk());
+  EXPECT_TRUE(at::equal(resumed.fc_->weight, straight.fc_->weight));
+  // Mixed targets are harder than clean ones: the loss stays above the no-mix run's.
+  at::manual_seed(0);
+  LinearModel plain;
+  auto p = TrainModel(plain, ToyDataset(), Recipe(3), TrainerOptions{});
+  ASSERT_THAT(p, IsOk());
+  EXPECT_GT(s->epochs.back().train_loss, p->epochs.back().train_loss);
+}
+
+TEST(TrainModel, MixupNeedsAnEvenBatch) {
+  LinearModel model;
+  proto::TrainingConfig config = MixupRecipe(2, 1.0);
+  config.set_batch_size(15);
+  EXPECT_THAT(TrainModel(model, ToyDataset(), config, TrainerOptions{}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("training.batch_size: must be even with training.mixup")));
 }
 
 TEST(TrainModel, RejectsBadConfigBeforeTraining) {
