@@ -155,7 +155,7 @@ TEST(Table1Smoke, OutOfRangeValuesNameTheFileAndLineThatSetThem) {
                     "\"" + recipe + "\"");
   EXPECT_THAT(RunTable1(path, Dir("bad_include_out"), Store("store_bad")),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr(recipe + ":12: models[0].training.optimizer.weight_decay")));
+                       HasSubstr(recipe + ":13: models[0].training.optimizer.weight_decay")));
   EXPECT_FALSE(std::filesystem::exists(Dir("bad_include_out")));
 }
 

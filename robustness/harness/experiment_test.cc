@@ -27,6 +27,7 @@ Fixture WriteConfigs(const std::string& peak_lr) {
   CHECK(WriteFileAtomically(
             f.recipe,
             "epochs: 2\nbatch_size: 16\nlabel_smoothing: 0\nimages_per_epoch: 0\n"
+            "lr_reference_batch_size: 0\n"
             "optimizer {\n  peak_lr: " + peak_lr + "\n  weight_decay: 0 no_decay_on_1d_params: false\n"
             "  sgd { momentum: 0.9 nesterov: false } }\n"
             "schedule { semantics: PROGRESS warmup_epochs: 0 warmup_start_lr: 0 per_step: false\n"
@@ -51,7 +52,7 @@ TEST(LoadExperimentConfig, ComposesAndRequiresEveryField) {
   auto origins = LoadExperimentConfig(f.top, &run);
   ASSERT_THAT(origins, IsOk());
   EXPECT_EQ(run.training().epochs(), 2);
-  EXPECT_EQ(origins->Find("training.optimizer.peak_lr"), f.recipe + ":6");
+  EXPECT_EQ(origins->Find("training.optimizer.peak_lr"), f.recipe + ":7");
   CHECK(WriteFileAtomically(f.top + ".partial", "label: \"r\"\n").ok());
   EXPECT_THAT(LoadExperimentConfig(f.top + ".partial", &run),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("missing required fields")));
@@ -68,7 +69,7 @@ TEST(ValidateModelRuns, AnInvalidIncludedValueNamesTheIncludedFileAndLine) {
   data.set_subset_size(96);
   EXPECT_THAT(ValidateModelRuns(runs, "models", data, f.top, rows),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr(f.recipe + ":6: models[0].training.optimizer.peak_lr: ")));
+                       HasSubstr(f.recipe + ":7: models[0].training.optimizer.peak_lr: ")));
 }
 
 TEST(ParseDevice, SyntaxAndAvailability) {

@@ -48,6 +48,11 @@ std::vector<EpochLog> LogFromTensor(const torch::Tensor& t) {
 
 }  // namespace
 
+double PeakLearningRate(const proto::TrainingConfig& c) {
+  if (c.lr_reference_batch_size() <= 0) return c.optimizer().peak_lr();
+  return c.optimizer().peak_lr() * c.batch_size() / c.lr_reference_batch_size();
+}
+
 absl::Status ValidateTrainingConfig(const proto::TrainingConfig& c, int64_t train_size,
                                     int image_size) {
   if (c.epochs() < 1 || c.epochs() > 10000) {
@@ -70,7 +75,19 @@ absl::Status ValidateTrainingConfig(const proto::TrainingConfig& c, int64_t trai
         absl::StrCat("training.label_smoothing: must be in [0, 1), got ", c.label_smoothing()));
   }
   RETURN_IF_ERROR(ValidateOptimizerConfig(c.optimizer()));
-  RETURN_IF_ERROR(ValidateScheduleConfig(c.schedule(), c.optimizer().peak_lr(), c.epochs()));
+  if (c.lr_reference_batch_size() < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "training.lr_reference_batch_size: must be 0 (no scaling) or >= 1, got ",
+        c.lr_reference_batch_size()));
+  }
+  const double peak = PeakLearningRate(c);
+  if (!(peak > 0 && peak <= 10)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "training.lr_reference_batch_size: the scaled peak rate optimizer.peak_lr x batch_size / "
+        "lr_reference_batch_size = ", c.optimizer().peak_lr(), " x ", c.batch_size(), " / ",
+        c.lr_reference_batch_size(), " = ", peak, " must be in (0, 10]"));
+  }
+  RETURN_IF_ERROR(ValidateScheduleConfig(c.schedule(), peak, c.epochs()));
   switch (c.batch_mixing_case()) {
     case proto::TrainingConfig::kNone:
       break;
@@ -124,12 +141,12 @@ absl::StatusOr<TrainingReport> TrainModel(ImageClassifierImpl& model,
                           batches_per_epoch, "img");
     double loss_sum = 0;
     int64_t correct = 0, seen = 0;
-    const double first_lr = LearningRateAt(config.schedule(), config.optimizer().peak_lr(),
+    const double first_lr = LearningRateAt(config.schedule(), PeakLearningRate(config),
                                            config.epochs(), epoch);
     const auto start = std::chrono::steady_clock::now();
     for (int64_t step = 0; step < batches_per_epoch; ++step) {
       ASSIGN_OR_RETURN(Batch batch, loader.Next());
-      const double lr = LearningRateAt(config.schedule(), config.optimizer().peak_lr(),
+      const double lr = LearningRateAt(config.schedule(), PeakLearningRate(config),
                                        config.epochs(), epoch + double(step) / batches_per_epoch);
       SetLearningRate(*optimizer, lr);
       torch::Tensor images = batch.images.to(options.device);

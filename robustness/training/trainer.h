@@ -54,6 +54,9 @@ struct TrainerOptions {
   std::function<absl::Status(const std::vector<EpochLog>&)> on_epoch_end;
 };
 
+// optimizer.peak_lr, or peak_lr x batch_size / lr_reference_batch_size with the scaling rule.
+double PeakLearningRate(const proto::TrainingConfig& config);
+
 // Range checks: epochs >= 1, batch_size in [1, train_size], images_per_epoch 0 or in
 // [batch_size, train_size], label_smoothing in [0, 1), and the
 // optimiser, schedule and augmentation blocks. Errors name the field and value.

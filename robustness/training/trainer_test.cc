@@ -40,7 +40,7 @@ std::shared_ptr<const Dataset> ToyDataset() {
 
 proto::TrainingConfig Recipe(int epochs) {
   auto config = ParseTextProtoOrDie<proto::TrainingConfig>(R"pb(
-    batch_size: 16 label_smoothing: 0.1 images_per_epoch: 0
+    batch_size: 16 label_smoothing: 0.1 images_per_epoch: 0 lr_reference_batch_size: 0
     optimizer { peak_lr: 0.5 weight_decay: 1e-4 no_decay_on_1d_params: true
                 sgd { momentum: 0.9 nesterov: false } }
     schedule { semantics: PROGRESS warmup_epochs: 1 warmup_start_lr: 0.05 per_step: true cosine { min_lr: 0 cooldown_epochs: 0 } }
@@ -164,6 +164,40 @@ TEST(TrainModel, MixupNeedsAnEvenBatch) {
   EXPECT_THAT(TrainModel(model, ToyDataset(), config, TrainerOptions{}),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("training.batch_size: must be even with training.mixup")));
+}
+
+TEST(PeakLearningRate, LinearScalingRuleAsDeit) {
+  proto::TrainingConfig config = Recipe(2);
+  EXPECT_DOUBLE_EQ(PeakLearningRate(config), 0.5);  // 0: as written
+  config.mutable_optimizer()->set_peak_lr(5e-4);
+  config.set_batch_size(2048);
+  config.set_lr_reference_batch_size(512);
+  EXPECT_DOUBLE_EQ(PeakLearningRate(config), 2e-3);  // DeiT-S: 5e-4 x 2048 / 512
+}
+
+TEST(TrainModel, ScaledPeakDrivesTheScheduleAndIsRangeChecked) {
+  proto::TrainingConfig config = Recipe(2);
+  config.mutable_optimizer()->set_peak_lr(0.25);
+  config.set_lr_reference_batch_size(8);  // batch 16: applied peak 0.5, as Recipe's own
+  at::manual_seed(0);
+  LinearModel scaled;
+  auto a = TrainModel(scaled, ToyDataset(), config, TrainerOptions{});
+  at::manual_seed(0);
+  LinearModel plain;
+  auto b = TrainModel(plain, ToyDataset(), Recipe(2), TrainerOptions{});
+  ASSERT_THAT(a, IsOk());
+  ASSERT_THAT(b, IsOk());
+  EXPECT_TRUE(at::equal(scaled.fc_->weight, plain.fc_->weight));
+  config.set_lr_reference_batch_size(-1);
+  EXPECT_THAT(TrainModel(scaled, ToyDataset(), config, TrainerOptions{}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("training.lr_reference_batch_size: must be 0 (no scaling) or "
+                                 ">= 1, got -1")));
+  config.set_lr_reference_batch_size(0);
+  config.mutable_optimizer()->set_peak_lr(8);
+  config.set_lr_reference_batch_size(1);  // 8 x 16 / 1 = 128
+  EXPECT_THAT(TrainModel(scaled, ToyDataset(), config, TrainerOptions{}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("= 128 must be in (0, 10]")));
 }
 
 TEST(TrainModel, RejectsBadConfigBeforeTraining) {
