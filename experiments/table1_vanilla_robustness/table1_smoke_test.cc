@@ -1,4 +1,5 @@
 // Runs the experiment's real code path (the same RunTable1 the binary calls) on the tiny config.
+#include <algorithm>
 #include <filesystem>
 #include <string>
 
@@ -149,13 +150,16 @@ TEST(Table1Smoke, OutOfRangeValuesNameTheFileAndLineThatSetThem) {
   // A value that comes from an included recipe: the recipe's file and line.
   const std::string recipe = Dir("bad_recipe.pbtxt");
   std::string text = *ReadFileToString("robustness/recipes/fashion_mnist/cnn.pbtxt");
-  text.replace(text.find("weight_decay: 1e-4"), 18, "weight_decay: -3");
+  const size_t at = text.find("weight_decay: 1e-4");
+  text.replace(at, 18, "weight_decay: -3");
+  const std::string line =
+      std::to_string(1 + std::count(text.begin(), text.begin() + at, '\n'));
   ASSERT_THAT(WriteFileAtomically(recipe, text), IsOk());
   path = EditedTiny("bad_include.pbtxt", "\"robustness/recipes/fashion_mnist/cnn.pbtxt\"",
                     "\"" + recipe + "\"");
   EXPECT_THAT(RunTable1(path, Dir("bad_include_out"), Store("store_bad")),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr(recipe + ":13: models[0].training.optimizer.weight_decay")));
+                       HasSubstr(recipe + ":" + line + ": models[0].training.optimizer.weight_decay")));
   EXPECT_FALSE(std::filesystem::exists(Dir("bad_include_out")));
 }
 

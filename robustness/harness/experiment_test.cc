@@ -27,7 +27,7 @@ Fixture WriteConfigs(const std::string& peak_lr) {
   CHECK(WriteFileAtomically(
             f.recipe,
             "epochs: 2\nbatch_size: 16\nlabel_smoothing: 0\nimages_per_epoch: 0\n"
-            "lr_reference_batch_size: 0\n"
+            "lr_reference_batch_size: 0 accumulation_steps: 1\n"
             "optimizer {\n  peak_lr: " + peak_lr + "\n  weight_decay: 0 no_decay_on_1d_params: false\n"
             "  sgd { momentum: 0.9 nesterov: false } }\n"
             "schedule { semantics: PROGRESS warmup_epochs: 0 warmup_start_lr: 0 per_step: false\n"

@@ -43,6 +43,7 @@ ModelRequest Request(int epochs) {
     }
     training {
       batch_size: 16 label_smoothing: 0 images_per_epoch: 0 lr_reference_batch_size: 0
+      accumulation_steps: 1
       optimizer { peak_lr: 0.1 weight_decay: 1e-4 no_decay_on_1d_params: false
                   sgd { momentum: 0.9 nesterov: false } }
       schedule { semantics: PROGRESS warmup_epochs: 0 warmup_start_lr: 0 per_step: false

@@ -88,6 +88,11 @@ absl::Status ValidateTrainingConfig(const proto::TrainingConfig& c, int64_t trai
         c.lr_reference_batch_size(), " = ", peak, " must be in (0, 10]"));
   }
   RETURN_IF_ERROR(ValidateScheduleConfig(c.schedule(), peak, c.epochs()));
+  if (c.accumulation_steps() < 1 || c.batch_size() % c.accumulation_steps() != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "training.accumulation_steps: must be >= 1 and divide batch_size=", c.batch_size(),
+        ", got ", c.accumulation_steps()));
+  }
   switch (c.batch_mixing_case()) {
     case proto::TrainingConfig::kNone:
       break;
@@ -152,22 +157,39 @@ absl::StatusOr<TrainingReport> TrainModel(ImageClassifierImpl& model,
       torch::Tensor images = batch.images.to(options.device);
       torch::Tensor labels = batch.labels.to(options.device);
       optimizer->zero_grad();
-      torch::Tensor loss, logits;
+      // The whole batch is mixed first (the pairs span it), then split into micro-batches.
+      torch::Tensor inputs = images, targets;
       if (config.has_mixup()) {
         // Draws of (seed, epoch, step): a resumed epoch mixes exactly as the first time.
         at::Generator mix_generator = MakeCpuGenerator(
             DeriveSeed(options.seed, {kBatchMixStream, uint64_t(epoch), uint64_t(step)}));
         MixedBatch mixed = MixBatch(images, labels, train->num_classes(),
                                     config.label_smoothing(), config.mixup(), mix_generator);
-        logits = model.forward(mixed.images);
-        loss = SoftTargetCrossEntropy(logits, mixed.targets);
-      } else {
-        logits = model.forward(images);
-        loss = SmoothedCrossEntropy(logits, labels, config.label_smoothing());
+        inputs = mixed.images;
+        targets = mixed.targets;
       }
-      loss.backward();
+      // Gradient accumulation: k micro-batches, each loss scaled by 1/k, one optimiser step.
+      // BatchNorm normalises each micro-batch on its own, as it would on k smaller GPUs.
+      const int64_t k = config.accumulation_steps();
+      double loss_value = 0;
+      std::vector<torch::Tensor> logit_parts;
+      const std::vector<torch::Tensor> input_parts = inputs.chunk(k);
+      const std::vector<torch::Tensor> label_parts = labels.chunk(k);
+      const std::vector<torch::Tensor> target_parts =
+          targets.defined() ? targets.chunk(k) : std::vector<torch::Tensor>();
+      for (int64_t part = 0; part < k; ++part) {
+        torch::Tensor part_logits = model.forward(input_parts[part]);
+        torch::Tensor part_loss =
+            targets.defined()
+                ? SoftTargetCrossEntropy(part_logits, target_parts[part])
+                : SmoothedCrossEntropy(part_logits, label_parts[part], config.label_smoothing());
+        if (k > 1) part_loss = part_loss / static_cast<double>(k);
+        part_loss.backward();
+        loss_value += part_loss.item<double>();
+        logit_parts.push_back(part_logits.detach());
+      }
       optimizer->step();
-      const double loss_value = loss.item<double>();
+      const torch::Tensor logits = k > 1 ? torch::cat(logit_parts) : logit_parts[0];
       if (!std::isfinite(loss_value)) {
         return absl::InternalError(absl::StrFormat(
             "training %s diverged: loss %f at epoch %d step %d (lr %g); lower "

@@ -40,7 +40,7 @@ std::shared_ptr<const Dataset> ToyDataset() {
 
 proto::TrainingConfig Recipe(int epochs) {
   auto config = ParseTextProtoOrDie<proto::TrainingConfig>(R"pb(
-    batch_size: 16 label_smoothing: 0.1 images_per_epoch: 0 lr_reference_batch_size: 0
+    batch_size: 16 label_smoothing: 0.1 images_per_epoch: 0 lr_reference_batch_size: 0 accumulation_steps: 1
     optimizer { peak_lr: 0.5 weight_decay: 1e-4 no_decay_on_1d_params: true
                 sgd { momentum: 0.9 nesterov: false } }
     schedule { semantics: PROGRESS warmup_epochs: 1 warmup_start_lr: 0.05 per_step: true cosine { min_lr: 0 cooldown_epochs: 0 } }
@@ -198,6 +198,28 @@ TEST(TrainModel, ScaledPeakDrivesTheScheduleAndIsRangeChecked) {
   config.set_lr_reference_batch_size(1);  // 8 x 16 / 1 = 128
   EXPECT_THAT(TrainModel(scaled, ToyDataset(), config, TrainerOptions{}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("= 128 must be in (0, 10]")));
+}
+
+TEST(TrainModel, AccumulatedMicroBatchesEqualTheWholeBatch) {
+  // No BatchNorm in the linear model: k micro-batches of B / k give the gradient of the batch.
+  proto::TrainingConfig config = Recipe(2);
+  at::manual_seed(0);
+  LinearModel whole;
+  auto a = TrainModel(whole, ToyDataset(), config, TrainerOptions{});
+  config.set_accumulation_steps(4);
+  at::manual_seed(0);
+  LinearModel accumulated;
+  auto b = TrainModel(accumulated, ToyDataset(), config, TrainerOptions{});
+  ASSERT_THAT(a, IsOk());
+  ASSERT_THAT(b, IsOk());
+  EXPECT_TRUE(at::allclose(whole.fc_->weight, accumulated.fc_->weight, 1e-4, 1e-6));
+  EXPECT_NEAR(a->epochs.back().train_loss, b->epochs.back().train_loss, 1e-5);
+  EXPECT_DOUBLE_EQ(a->epochs.back().train_accuracy, b->epochs.back().train_accuracy);
+  config.set_accumulation_steps(3);  // 16 % 3 != 0
+  EXPECT_THAT(TrainModel(accumulated, ToyDataset(), config, TrainerOptions{}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("training.accumulation_steps: must be >= 1 and divide "
+                                 "batch_size=16, got 3")));
 }
 
 TEST(TrainModel, RejectsBadConfigBeforeTraining) {
