@@ -48,9 +48,9 @@
 //
 // Parameter names follow timm (cls_token, pos_embed, patch_embed.proj.weight,
 // blocks.3.attn.qkv.weight, blocks.3.mlp.fc1.bias, norm.weight, head.weight), so timm state
-// dicts map one to one and the trainer's weight-decay exemption (names containing "cls_token" /
-// "pos_embed") applies; the distilled model adds dist_token (exempt from weight decay too, as
-// in DeiT) and head_dist.*, the hybrid
+// dicts map one to one and the trainer's weight-decay exemption (timm's rule: 1-D, ".bias",
+// cls_token, pos_embed) applies; the distilled model adds dist_token (decayed, as in DeiT,
+// whose no_weight_decay() does not list it) and head_dist.*, the hybrid
 // patch_embed.backbone.conv1.weight, patch_embed.backbone.layer3.1.bn2.running_var, ... (ResNet's
 // names under patch_embed.backbone) and patch_embed.proj.weight [D, C] / .bias [D].
 //

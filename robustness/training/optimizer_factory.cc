@@ -50,8 +50,14 @@ absl::Status ValidateOptimizerConfig(const proto::OptimizerConfig& c) {
 }
 
 bool IsNoDecayParameter(const std::string& name, const torch::Tensor& parameter) {
-  return parameter.dim() <= 1 || absl::StrContains(name, "pos_embed") ||
-         absl::StrContains(name, "cls_token") || absl::StrContains(name, "dist_token");
+  // timm 0.3.2's add_weight_decay: 1-D, or ".bias", or in the ViT's no_weight_decay() set
+  // {pos_embed, cls_token}. DeiT's distilled model does not add dist_token to that set, so
+  // dist_token ([1, 1, D]) is decayed, as in DeiT (timm_recipes.md section 5).
+  const absl::string_view leaf = name.substr(name.rfind('.') == std::string::npos
+                                                 ? 0
+                                                 : name.rfind('.') + 1);
+  return parameter.dim() <= 1 || absl::EndsWith(name, ".bias") || leaf == "pos_embed" ||
+         leaf == "cls_token";
 }
 
 absl::StatusOr<std::unique_ptr<torch::optim::Optimizer>> CreateOptimizer(

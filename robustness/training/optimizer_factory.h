@@ -29,7 +29,8 @@ absl::StatusOr<std::unique_ptr<torch::optim::Optimizer>> CreateOptimizer(
 // Sets the learning rate of every parameter group.
 void SetLearningRate(torch::optim::Optimizer& optimizer, double lr);
 
-// True for parameters exempt from weight decay when no_decay_on_1d_params is set.
+// True for parameters exempt from weight decay when no_decay_on_1d_params is set: timm 0.3.2's
+// rule (1-D, a ".bias", or pos_embed / cls_token); DeiT's dist_token is decayed, as in DeiT.
 bool IsNoDecayParameter(const std::string& name, const torch::Tensor& parameter);
 
 }  // namespace robustness

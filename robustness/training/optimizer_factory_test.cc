@@ -36,9 +36,15 @@ TEST(CreateOptimizer, SplitsDecayAndNoDecayGroups) {
   ASSERT_THAT(optimizer, IsOk());
   auto& groups = (*optimizer)->param_groups();
   ASSERT_EQ(groups.size(), 2u);
-  EXPECT_EQ(groups[0].params().size(), 1u);  // fc.weight
-  // fc.bias, norm.weight, norm.bias, pos_embed, dist_token (rank 3, exempt by name).
-  EXPECT_EQ(groups[1].params().size(), 5u);
+  // fc.weight, and dist_token: timm's rule decays it (DeiT never adds it to no_weight_decay).
+  EXPECT_EQ(groups[0].params().size(), 2u);
+  // fc.bias, norm.weight, norm.bias, pos_embed (rank 3, exempt by name).
+  EXPECT_EQ(groups[1].params().size(), 4u);
+  EXPECT_TRUE(IsNoDecayParameter("pos_embed", torch::zeros({1, 2, 3})));
+  EXPECT_TRUE(IsNoDecayParameter("cls_token", torch::zeros({1, 1, 3})));
+  EXPECT_FALSE(IsNoDecayParameter("dist_token", torch::zeros({1, 1, 3})));
+  EXPECT_FALSE(IsNoDecayParameter("blocks.0.attn.qkv.weight", torch::zeros({9, 3})));
+  EXPECT_FALSE(IsNoDecayParameter("my_pos_embed_table", torch::zeros({4, 3})));
   auto& decay = static_cast<torch::optim::SGDOptions&>(groups[0].options());
   auto& no_decay = static_cast<torch::optim::SGDOptions&>(groups[1].options());
   EXPECT_DOUBLE_EQ(decay.weight_decay(), 1e-4);
