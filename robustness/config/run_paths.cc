@@ -8,21 +8,26 @@
 #include "absl/strings/str_join.h"
 
 namespace robustness {
-namespace {
-
-std::string FromUserFolder(const std::string& path) {
+std::string ResolveUserPath(const std::string& path) {
   if (path.empty() || path[0] == '/') return path;
   const char* cwd = std::getenv("BUILD_WORKING_DIRECTORY");
   return cwd != nullptr ? absl::StrCat(cwd, "/", path) : path;
 }
 
-}  // namespace
+std::string ResolveStoreRoot(const std::string& flag_value) {
+  if (!flag_value.empty()) return ResolveUserPath(flag_value);
+  if (const char* env = std::getenv("ROBUSTNESS_MODEL_STORE"); env != nullptr && *env) {
+    return ResolveUserPath(env);
+  }
+  const char* ws = std::getenv("BUILD_WORKSPACE_DIRECTORY");
+  return absl::StrCat(ws != nullptr ? ws : ".", "/out/models");
+}
 
 absl::StatusOr<std::string> ResolveConfigPath(const std::string& flag_value,
                                               const std::string& default_runfile,
                                               const std::string& argv0) {
   if (!flag_value.empty()) {
-    const std::string path = FromUserFolder(flag_value);
+    const std::string path = ResolveUserPath(flag_value);
     if (!std::filesystem::exists(path)) {
       return absl::NotFoundError(absl::StrCat("--config: no such file '", path, "'"));
     }
@@ -45,7 +50,7 @@ absl::StatusOr<std::string> ResolveConfigPath(const std::string& flag_value,
 
 std::string ResolveOutputDir(const std::string& flag_value, const std::string& binary_name,
                              const std::string& config_path) {
-  if (!flag_value.empty()) return FromUserFolder(flag_value);
+  if (!flag_value.empty()) return ResolveUserPath(flag_value);
   const std::string stem = std::filesystem::path(config_path).stem().string();
   const char* ws = std::getenv("BUILD_WORKSPACE_DIRECTORY");
   return absl::StrCat(ws != nullptr ? ws : ".", "/out/", binary_name, "/", stem);

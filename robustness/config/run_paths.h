@@ -22,6 +22,13 @@ absl::StatusOr<std::string> ResolveConfigPath(const std::string& flag_value,
                                               const std::string& default_runfile,
                                               const std::string& argv0);
 
+// `path` as the user meant it: absolute as is, relative to the user's folder under bazel run.
+std::string ResolveUserPath(const std::string& path);
+
+// Where the model store lives (robustness/harness/model_store.h): `flag_value` if set, else
+// $ROBUSTNESS_MODEL_STORE, else <checkout>/out/models under bazel run, else ./out/models.
+std::string ResolveStoreRoot(const std::string& flag_value);
+
 // `flag_value` resolved against the user's folder, or the default described above.
 std::string ResolveOutputDir(const std::string& flag_value, const std::string& binary_name,
                              const std::string& config_path);

@@ -17,6 +17,7 @@
 #include "robustness/base/status_macros.h"
 #include "robustness/config/provenance.h"
 #include "robustness/config/require_fields.h"
+#include "robustness/config/run_paths.h"
 #include "robustness/datasets/dataset_factory.h"
 #include "robustness/models/model_factory.h"
 
@@ -54,12 +55,6 @@ absl::Status CheckModelInput(const proto::ModelConfig& model, const torch::Tenso
       "models[", row, "].model expects [in_channels=", model.in_channels(),
       ", image_size=", model.image_size(), ", image_size=", model.image_size(), "] but the ",
       what, " are [", absl::StrJoin(image.sizes(), ", "), "]"));
-}
-
-std::string FromUserFolder(const std::string& path) {
-  if (path.empty() || path[0] == '/') return path;
-  const char* cwd = std::getenv("BUILD_WORKING_DIRECTORY");
-  return cwd != nullptr ? absl::StrCat(cwd, "/", path) : path;
 }
 
 }  // namespace
@@ -156,15 +151,6 @@ absl::Status ValidateRobustnessBlock(const proto::RobustnessEvalConfig& evaluati
                                      const std::string& source, const ConfigOrigins& origins) {
   return Located(ValidateRobustnessEvalConfig(evaluation, KnownSize(test_data)), "evaluation.",
                  field + ".", source, origins);
-}
-
-std::string ResolveStoreRoot(const std::string& flag_value) {
-  if (!flag_value.empty()) return FromUserFolder(flag_value);
-  if (const char* env = std::getenv("ROBUSTNESS_MODEL_STORE"); env != nullptr && *env) {
-    return FromUserFolder(env);
-  }
-  const char* ws = std::getenv("BUILD_WORKSPACE_DIRECTORY");
-  return absl::StrCat(ws != nullptr ? ws : ".", "/out/models");
 }
 
 absl::StatusOr<ExperimentRun> ExperimentRun::Start(const std::string& binary,

@@ -72,14 +72,9 @@ absl::Status ValidateRobustnessBlock(const proto::RobustnessEvalConfig& evaluati
                                      const proto::DatasetConfig& test_data,
                                      const std::string& source, const ConfigOrigins& origins);
 
-// Where the model store lives: `flag_value` if set (relative to the user's folder under bazel
-// run), else $ROBUSTNESS_MODEL_STORE, else <checkout>/out/models under bazel run, else
-// ./out/models.
-std::string ResolveStoreRoot(const std::string& flag_value);
-
 struct HarnessOptions {
   std::string command_line;  // for provenance
-  std::string store_root;    // "" = ResolveStoreRoot("")
+  std::string store_root;    // "" = ResolveStoreRoot("") (robustness/config/run_paths.h)
   int stop_after_epochs = -1;  // test hook: the first row that trains stops after this many
 };
 

@@ -79,16 +79,5 @@ TEST(ParseDevice, SyntaxAndAvailability) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("runtime.device")));
 }
 
-TEST(ResolveStoreRoot, FlagThenEnvironmentThenDefault) {
-  unsetenv("BUILD_WORKSPACE_DIRECTORY");
-  unsetenv("BUILD_WORKING_DIRECTORY");
-  unsetenv("ROBUSTNESS_MODEL_STORE");
-  EXPECT_EQ(ResolveStoreRoot(""), "./out/models");
-  setenv("ROBUSTNESS_MODEL_STORE", "/data/models", 1);
-  EXPECT_EQ(ResolveStoreRoot(""), "/data/models");
-  EXPECT_EQ(ResolveStoreRoot("/x"), "/x");
-  unsetenv("ROBUSTNESS_MODEL_STORE");
-}
-
 }  // namespace
 }  // namespace robustness

@@ -66,18 +66,21 @@ absl::Status ValidateScheduleConfig(const proto::ScheduleConfig& s, double peak_
 
 namespace {
 
+// peak_lr * gamma^(number of milestones <= t): timm's MultiStep, and ours.
+double StepDecayed(const proto::StepDecay& step, double peak_lr, double t) {
+  double lr = peak_lr;
+  for (int m : step.milestones()) {
+    if (t >= m) lr *= step.gamma();
+  }
+  return lr;
+}
+
 // timm 0.3.2's _get_lr(t) for an epoch index t (cosine_lr.py / step_lr.py with t_mul 1,
 // cycle_limit 1, no noise).
 double TimmLr(const proto::ScheduleConfig& s, double peak_lr, int total_epochs, double t) {
   const double warmup = s.warmup_epochs();
   if (t < warmup) return s.warmup_start_lr() + t * (peak_lr - s.warmup_start_lr()) / warmup;
-  if (s.has_step()) {
-    double lr = peak_lr;
-    for (int m : s.step().milestones()) {
-      if (t >= m) lr *= s.step().gamma();
-    }
-    return lr;
-  }
+  if (s.has_step()) return StepDecayed(s.step(), peak_lr, t);
   const double min_lr = s.cosine().min_lr();
   const double period = total_epochs - s.cosine().cooldown_epochs();
   if (t >= period) return min_lr;
@@ -102,13 +105,7 @@ double LearningRateAt(const proto::ScheduleConfig& s, double peak_lr, int total_
   if (t < warmup) {
     return s.warmup_start_lr() + (peak_lr - s.warmup_start_lr()) * (t / warmup);
   }
-  if (s.has_step()) {
-    double lr = peak_lr;
-    for (int m : s.step().milestones()) {
-      if (t >= m) lr *= s.step().gamma();
-    }
-    return lr;
-  }
+  if (s.has_step()) return StepDecayed(s.step(), peak_lr, t);
   const double min_lr = s.cosine().min_lr();
   const double span = total_epochs - s.cosine().cooldown_epochs() - warmup;
   const double progress = span > 0 ? std::min(1.0, (t - warmup) / span) : 1.0;

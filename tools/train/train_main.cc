@@ -17,7 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "robustness/base/process_setup.h"
 #include "robustness/base/torch_status.h"
-#include "robustness/harness/experiment.h"
+#include "robustness/config/run_paths.h"
 #include "tools/train/train_tool.h"
 
 ABSL_FLAG(std::string, config, "",
@@ -50,15 +50,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: --config is required (see --help)\n");
     return 2;
   }
-  const char* cwd = std::getenv("BUILD_WORKING_DIRECTORY");
-  auto from_user = [cwd](const std::string& p) {
-    return p.empty() || p[0] == '/' || cwd == nullptr ? p : std::string(cwd) + "/" + p;
-  };
-  options.config_path = from_user(options.config_path);
+  options.config_path = robustness::ResolveUserPath(options.config_path);
   options.set_fragment = absl::GetFlag(FLAGS_set);
-  options.output_dir = from_user(absl::GetFlag(FLAGS_output_dir));
+  options.output_dir = robustness::ResolveUserPath(absl::GetFlag(FLAGS_output_dir));
   options.store_root = robustness::ResolveStoreRoot(absl::GetFlag(FLAGS_store_root));
-  options.export_path = from_user(absl::GetFlag(FLAGS_export));
+  options.export_path = robustness::ResolveUserPath(absl::GetFlag(FLAGS_export));
   options.command_line = absl::StrJoin(argv, argv + argc, " ");
   absl::StatusOr<robustness::tools::TrainResult> result;
   try {
