@@ -79,6 +79,9 @@ TEST(Table1Smoke, WritesEveryArtefactWithSaneNumbers) {
   }
   auto markdown = ReadFileToString(Dir("full") + "/results.md");
   EXPECT_THAT(*markdown, HasSubstr("| Model | Family | Params | Clean | eps 0.001 | eps 4/255 |"));
+  EXPECT_THAT(*markdown, HasSubstr("## The paper's claim 1 on this run"));
+  // The verdict follows the numbers: the tiny models are far from 0% at 4/255.
+  EXPECT_THAT(*markdown, HasSubstr("* Both collapse at 4/255 (<= 1%): does not hold ("));
 }
 
 TEST(Table1Smoke, SecondRunTrainsNothingAndPrintsTheSameTable) {
