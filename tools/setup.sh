@@ -34,6 +34,8 @@ PINS=(
   "python3-torch 1.13.1"             # Python reference for equivalence tests and speed comparisons
   "python3-torchvision 0.14.1"
   "python3-numpy 1:1.24"
+  "python3-pil 9.4.0"                # Pillow: RandAugment op fixtures (robustness/augmentation)
+  "python-matplotlib-data 3.6"       # ships the JPEG photograph of the fixtures and speed runs
   "python3-matplotlib 3.6"           # optional PNG renderings of plots (SVG is written natively)
 )
 

@@ -5,10 +5,14 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "robustness/augmentation/color_jitter.h"
 #include "robustness/augmentation/horizontal_flip.h"
 #include "robustness/augmentation/pad_crop.h"
+#include "robustness/augmentation/rand_augment.h"
+#include "robustness/augmentation/random_erasing.h"
 #include "robustness/augmentation/random_resized_crop.h"
 #include "robustness/augmentation/resize_center_crop.h"
+#include "robustness/base/scalar_random.h"
 #include "robustness/base/seed.h"
 #include "robustness/base/status_macros.h"
 
@@ -19,9 +23,105 @@ absl::Status Invalid(absl::string_view field, absl::string_view problem) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem));
 }
 
-// The checks that do not depend on the model's image size.
+absl::Status InUnitRange(absl::string_view field, bool has, double v) {
+  if (!has) return Invalid(field, "must be set");
+  if (!(v >= 0.0 && v <= 1.0)) return Invalid(field, absl::StrCat("must be in [0, 1], got ", v));
+  return absl::OkStatus();
+}
+
+absl::Status ValidateColor(const proto::TrainTransformConfig& config) {
+  switch (config.color_case()) {
+    case proto::TrainTransformConfig::kNoColor:
+      return absl::OkStatus();
+    case proto::TrainTransformConfig::kRandAugment: {
+      const proto::RandAugmentConfig& ra = config.rand_augment();
+      if (!ra.has_spec()) return Invalid("augmentation.rand_augment.spec", "must be set");
+      absl::StatusOr<RandAugmentParams> params = ParseRandAugmentSpec(ra.spec());
+      if (!params.ok()) return Invalid("augmentation.rand_augment.spec", params.status().message());
+      if (ra.interpolation() == proto::RandAugmentConfig::INTERPOLATION_UNSPECIFIED) {
+        return Invalid("augmentation.rand_augment.interpolation",
+                       "must be set (BILINEAR, BICUBIC or RANDOM)");
+      }
+      if (ra.fill_size() == 0) {
+        return Invalid("augmentation.rand_augment.fill",
+                       "must give one value per image channel (ImageNet: [124, 116, 104])");
+      }
+      for (int i = 0; i < ra.fill_size(); ++i) {
+        if (ra.fill(i) < 0 || ra.fill(i) > 255) {
+          return Invalid(absl::StrCat("augmentation.rand_augment.fill[", i, "]"),
+                         absl::StrCat("must be in [0, 255], got ", ra.fill(i)));
+        }
+      }
+      return absl::OkStatus();
+    }
+    case proto::TrainTransformConfig::kColorJitter: {
+      const proto::ColorJitterConfig& cj = config.color_jitter();
+      RETURN_IF_ERROR(InUnitRange("augmentation.color_jitter.brightness", cj.has_brightness(),
+                                  cj.brightness()));
+      RETURN_IF_ERROR(InUnitRange("augmentation.color_jitter.contrast", cj.has_contrast(),
+                                  cj.contrast()));
+      return InUnitRange("augmentation.color_jitter.saturation", cj.has_saturation(),
+                         cj.saturation());
+    }
+    case proto::TrainTransformConfig::COLOR_NOT_SET:
+      break;
+  }
+  return Invalid("augmentation.color", "set one of no_color {}, rand_augment, color_jitter");
+}
+
+absl::Status ValidateErasing(const proto::TrainTransformConfig& config) {
+  switch (config.erasing_case()) {
+    case proto::TrainTransformConfig::kNoErasing:
+      return absl::OkStatus();
+    case proto::TrainTransformConfig::kRandomErasing: {
+      const proto::RandomErasingConfig& re = config.random_erasing();
+      constexpr char kPrefix[] = "augmentation.random_erasing.";
+      RETURN_IF_ERROR(InUnitRange(absl::StrCat(kPrefix, "probability"), re.has_probability(),
+                                  re.probability()));
+      for (const char* name : {"area_min", "area_max", "aspect_min", "aspect_max", "mode",
+                               "min_count", "max_count"}) {
+        const auto* field = re.GetDescriptor()->FindFieldByName(name);
+        if (!re.GetReflection()->HasField(re, field)) {
+          return Invalid(absl::StrCat(kPrefix, name), "must be set");
+        }
+      }
+      if (!(re.area_min() > 0.0 && re.area_min() <= re.area_max() && re.area_max() <= 1.0)) {
+        return Invalid(absl::StrCat(kPrefix, "area_min"),
+                       absl::StrCat("must satisfy 0 < area_min <= area_max <= 1, got area_min ",
+                                    re.area_min(), ", area_max ", re.area_max()));
+      }
+      if (!(re.aspect_min() > 0.0 && re.aspect_min() <= re.aspect_max())) {
+        return Invalid(absl::StrCat(kPrefix, "aspect_min"),
+                       absl::StrCat("must satisfy 0 < aspect_min <= aspect_max, got aspect_min ",
+                                    re.aspect_min(), ", aspect_max ", re.aspect_max()));
+      }
+      if (re.mode() == proto::RandomErasingConfig::MODE_UNSPECIFIED) {
+        return Invalid(absl::StrCat(kPrefix, "mode"), "must be set (CONST, RAND or PIXEL)");
+      }
+      if (re.min_count() < 1 || re.max_count() < re.min_count()) {
+        return Invalid(absl::StrCat(kPrefix, "min_count"),
+                       absl::StrCat("must satisfy 1 <= min_count <= max_count, got min_count ",
+                                    re.min_count(), ", max_count ", re.max_count()));
+      }
+      return absl::OkStatus();
+    }
+    case proto::TrainTransformConfig::ERASING_NOT_SET:
+      break;
+  }
+  return Invalid("augmentation.erasing", "set one of no_erasing {}, random_erasing");
+}
+
+absl::Status ValidateCrop(const proto::TrainTransformConfig& config);
+
+// The checks that do not depend on the model's input.
 absl::Status ValidateTrainFields(const proto::TrainTransformConfig& config) {
   if (!config.has_horizontal_flip()) return Invalid("augmentation.horizontal_flip", "must be set");
+  RETURN_IF_ERROR(ValidateCrop(config));
+  RETURN_IF_ERROR(ValidateColor(config));
+  return ValidateErasing(config);
+}
+
+absl::Status ValidateCrop(const proto::TrainTransformConfig& config) {
   switch (config.crop_case()) {
     case proto::TrainTransformConfig::kPadCrop: {
       const proto::PadCrop& pad = config.pad_crop();
@@ -76,8 +176,15 @@ absl::Status ValidateTrainFields(const proto::TrainTransformConfig& config) {
 
 }  // namespace
 
-absl::Status ValidateTrainTransform(const proto::TrainTransformConfig& config, int image_size) {
+absl::Status ValidateTrainTransform(const proto::TrainTransformConfig& config, int image_size,
+                                    int image_channels) {
   RETURN_IF_ERROR(ValidateTrainFields(config));
+  if (image_channels > 0 && config.has_rand_augment() &&
+      config.rand_augment().fill_size() != image_channels) {
+    return Invalid("augmentation.rand_augment.fill",
+                   absl::StrCat("must have one value per image channel (", image_channels,
+                                "), got ", config.rand_augment().fill_size()));
+  }
   if (config.has_pad_crop() && config.pad_crop().padding() >= image_size) {
     return Invalid("augmentation.pad_crop.padding",
                    absl::StrCat("must be < the image size ", image_size, ", got ",
@@ -91,24 +198,98 @@ absl::Status ValidateTrainTransform(const proto::TrainTransformConfig& config, i
   return absl::OkStatus();
 }
 
-absl::StatusOr<ImageTransform> CreateTrainTransform(const proto::TrainTransformConfig& config) {
+absl::StatusOr<ImageTransform> CreateTrainTransform(const proto::TrainTransformConfig& config,
+                                                    const std::vector<float>& mean,
+                                                    const std::vector<float>& std) {
   RETURN_IF_ERROR(ValidateTrainFields(config));
-  const bool flip = config.horizontal_flip();
+  std::function<torch::Tensor(const torch::Tensor&, at::Generator&)> crop;
   if (config.has_pad_crop()) {
     const int64_t padding = config.pad_crop().padding();
-    return ImageTransform([padding, flip](const torch::Tensor& image, uint64_t seed) {
-      at::Generator generator = MakeCpuGenerator(seed);
-      torch::Tensor out = PadCrop(image, padding, generator);
-      return flip ? RandomHorizontalFlip(out, generator) : out;
-    });
+    crop = [padding](const torch::Tensor& image, at::Generator& g) {
+      return PadCrop(image, padding, g);
+    };
+  } else {
+    const proto::RandomResizedCrop& rrc = config.random_resized_crop();
+    const RandomResizedCropOptions options = {rrc.size(), rrc.scale_min(), rrc.scale_max(),
+                                              rrc.ratio_min(), rrc.ratio_max()};
+    crop = [options](const torch::Tensor& image, at::Generator& g) {
+      return RandomResizedCrop(image, options, g);
+    };
   }
-  const proto::RandomResizedCrop& rrc = config.random_resized_crop();
-  const RandomResizedCropOptions options = {rrc.size(), rrc.scale_min(), rrc.scale_max(),
-                                            rrc.ratio_min(), rrc.ratio_max()};
-  return ImageTransform([options, flip](const torch::Tensor& image, uint64_t seed) {
+  std::function<torch::Tensor(const torch::Tensor&, ScalarRandom&)> color;
+  if (config.has_rand_augment()) {
+    RandAugmentOptions options;
+    options.params = *ParseRandAugmentSpec(config.rand_augment().spec());
+    switch (config.rand_augment().interpolation()) {
+      case proto::RandAugmentConfig::BILINEAR:
+        options.interpolation = RandAugmentInterpolation::kBilinear;
+        break;
+      case proto::RandAugmentConfig::RANDOM:
+        options.interpolation = RandAugmentInterpolation::kRandom;
+        break;
+      default:
+        options.interpolation = RandAugmentInterpolation::kBicubic;
+    }
+    for (int v : config.rand_augment().fill()) options.fill.push_back(static_cast<uint8_t>(v));
+    color = [options](const torch::Tensor& image, ScalarRandom& r) {
+      // User data, not a programmer error: thrown so the batch loader reports it as a Status.
+      TORCH_CHECK(image.size(0) == static_cast<int64_t>(options.fill.size()), "image of shape ",
+                  image.sizes(), " has another channel count than augmentation.rand_augment.fill (",
+                  options.fill.size(), " values)");
+      return RandAugment(image, options, r);
+    };
+  } else if (config.has_color_jitter()) {
+    const ColorJitterOptions options = {config.color_jitter().brightness(),
+                                        config.color_jitter().contrast(),
+                                        config.color_jitter().saturation()};
+    color = [options](const torch::Tensor& image, ScalarRandom& r) {
+      return ColorJitter(image, options, r);
+    };
+  }
+  std::function<torch::Tensor(const torch::Tensor&, ScalarRandom&)> erase;
+  if (config.has_random_erasing()) {
+    const proto::RandomErasingConfig& re = config.random_erasing();
+    if (mean.empty() || mean.size() != std.size()) {
+      return Invalid("augmentation.random_erasing",
+                     "needs the model's normalisation mean and std (its fill is normalised)");
+    }
+    RandomErasingOptions options;
+    options.probability = re.probability();
+    options.area_min = re.area_min();
+    options.area_max = re.area_max();
+    options.aspect_min = re.aspect_min();
+    options.aspect_max = re.aspect_max();
+    options.mode = re.mode() == proto::RandomErasingConfig::PIXEL
+                       ? RandomErasingOptions::Mode::kPixel
+                   : re.mode() == proto::RandomErasingConfig::RAND
+                       ? RandomErasingOptions::Mode::kRand
+                       : RandomErasingOptions::Mode::kConst;
+    options.min_count = re.min_count();
+    options.max_count = re.max_count();
+    options.mean = mean;
+    options.std = std;
+    erase = [options](const torch::Tensor& image, ScalarRandom& r) {
+      TORCH_CHECK(image.size(0) == static_cast<int64_t>(options.mean.size()), "image of shape ",
+                  image.sizes(), " has another channel count than the model's normalisation");
+      return RandomErasing(image, options, r);
+    };
+  }
+  const bool flip = config.horizontal_flip();
+  return ImageTransform([crop, flip, color, erase](const torch::Tensor& image, uint64_t seed) {
+    // Crop and flip draw from a LibTorch generator (their stream predates the colour ops); the
+    // colour and erasing draws from their own portable streams of the same seed.
     at::Generator generator = MakeCpuGenerator(seed);
-    torch::Tensor out = RandomResizedCrop(image, options, generator);
-    return flip ? RandomHorizontalFlip(out, generator) : out;
+    torch::Tensor out = crop(image, generator);
+    if (flip) out = RandomHorizontalFlip(out, generator);
+    if (color) {
+      ScalarRandom random(DeriveSeed(seed, {1}));
+      out = color(out, random);
+    }
+    if (erase) {
+      ScalarRandom random(DeriveSeed(seed, {2}));
+      out = erase(out, random);
+    }
+    return out;
   });
 }
 

@@ -23,10 +23,12 @@ proto::EvalTransformConfig Eval(const std::string& text) {
 constexpr char kImageNetTrain[] = R"pb(
   random_resized_crop { size: 8 scale_min: 0.08 scale_max: 1 ratio_min: 0.75 ratio_max: 1.333 }
   horizontal_flip: true
+  no_color {}
+  no_erasing {}
 )pb";
 
 TEST(ValidateTrainTransform, AcceptsPaperRecipes) {
-  EXPECT_THAT(ValidateTrainTransform(Train("pad_crop { padding: 4 } horizontal_flip: true"), 28),
+  EXPECT_THAT(ValidateTrainTransform(Train("pad_crop { padding: 4 } horizontal_flip: true no_color {} no_erasing {}"), 28),
               IsOk());
   EXPECT_THAT(ValidateTrainTransform(Train(kImageNetTrain), 8), IsOk());
 }
@@ -35,14 +37,14 @@ TEST(ValidateTrainTransform, ErrorsNameFieldAndValue) {
   auto invalid = [](const std::string& text, int size) {
     return ValidateTrainTransform(Train(text), size);
   };
-  EXPECT_THAT(invalid("pad_crop { padding: -2 } horizontal_flip: true", 28),
+  EXPECT_THAT(invalid("pad_crop { padding: -2 } horizontal_flip: true no_color {} no_erasing {}", 28),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("augmentation.pad_crop.padding: must be >= 0, got -2")));
-  EXPECT_THAT(invalid("pad_crop { padding: 28 } horizontal_flip: true", 28),
+  EXPECT_THAT(invalid("pad_crop { padding: 28 } horizontal_flip: true no_color {} no_erasing {}", 28),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("image size 28, got 28")));
-  EXPECT_THAT(invalid("horizontal_flip: true", 28),
+  EXPECT_THAT(invalid("horizontal_flip: true no_color {} no_erasing {}", 28),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("augmentation.crop")));
-  EXPECT_THAT(invalid("pad_crop { padding: 1 }", 28),
+  EXPECT_THAT(invalid("pad_crop { padding: 1 } no_color {} no_erasing {}", 28),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("horizontal_flip")));
   EXPECT_THAT(invalid(kImageNetTrain, 224),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("random_resized_crop.size")));
@@ -53,7 +55,7 @@ TEST(ValidateTrainTransform, ErrorsNameFieldAndValue) {
                              ratio_min: 1
                              ratio_max: 1
                            }
-                           horizontal_flip: false)pb",
+                           horizontal_flip: false no_color {} no_erasing {})pb",
                       8),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("scale_min: must be <= scale_max 0.5, got 0.9")));
@@ -62,7 +64,7 @@ TEST(ValidateTrainTransform, ErrorsNameFieldAndValue) {
 TEST(CreateTrainTransform, SameSeedSameImageAndShapes) {
   absl::StatusOr<ImageTransform> rrc = CreateTrainTransform(Train(kImageNetTrain));
   absl::StatusOr<ImageTransform> pad =
-      CreateTrainTransform(Train("pad_crop { padding: 2 } horizontal_flip: true"));
+      CreateTrainTransform(Train("pad_crop { padding: 2 } horizontal_flip: true no_color {} no_erasing {}"));
   ASSERT_THAT(rrc, IsOk());
   ASSERT_THAT(pad, IsOk());
   at::manual_seed(0);
@@ -71,6 +73,75 @@ TEST(CreateTrainTransform, SameSeedSameImageAndShapes) {
   EXPECT_EQ((*pad)(image, 5).sizes(), image.sizes());
   EXPECT_TRUE(at::equal((*rrc)(image, 5), (*rrc)(image, 5)));
   EXPECT_TRUE(at::equal((*pad)(image, 9), (*pad)(image, 9)));
+}
+
+constexpr char kDeitPipeline[] = R"pb(
+  random_resized_crop { size: 8 scale_min: 0.08 scale_max: 1 ratio_min: 0.75 ratio_max: 1.333 }
+  horizontal_flip: true
+  rand_augment { spec: "rand-m9-mstd0.5-inc1" interpolation: BICUBIC fill: [124, 116, 104] }
+  random_erasing {
+    probability: 0.25 area_min: 0.02 area_max: 0.3333 aspect_min: 0.3 aspect_max: 3.3333
+    mode: PIXEL min_count: 1 max_count: 1
+  }
+)pb";
+
+TEST(ValidateTrainTransform, ColourAndErasingErrorsNameFieldAndValue) {
+  const std::string crop = "pad_crop { padding: 2 } horizontal_flip: true ";
+  const std::pair<std::string, std::string> bad[] = {
+      {crop + "no_erasing {}", "augmentation.color: set one of no_color {}"},
+      {crop + "no_color {}", "augmentation.erasing: set one of no_erasing {}"},
+      {crop + "no_erasing {} rand_augment { spec: \"rand-m9-mmax10\" interpolation: BICUBIC "
+              "fill: 128 }",
+       "augmentation.rand_augment.spec: RandAugment string \"rand-m9-mmax10\": token \"mmax10\""},
+      {crop + "no_erasing {} rand_augment { spec: \"rand-m9\" fill: 128 }",
+       "augmentation.rand_augment.interpolation: must be set"},
+      {crop + "no_erasing {} rand_augment { spec: \"rand-m9\" interpolation: BILINEAR fill: 300 }",
+       "augmentation.rand_augment.fill[0]: must be in [0, 255], got 300"},
+      {crop + "no_erasing {} color_jitter { brightness: 1.5 contrast: 0.4 saturation: 0.4 }",
+       "augmentation.color_jitter.brightness: must be in [0, 1], got 1.5"},
+      {crop + "no_color {} random_erasing { probability: -0.1 }",
+       "augmentation.random_erasing.probability: must be in [0, 1], got -0.1"},
+      {crop + "no_color {} random_erasing { probability: 0.5 area_min: 0.5 area_max: 0.2 "
+              "aspect_min: 0.3 aspect_max: 3 mode: CONST min_count: 1 max_count: 1 }",
+       "area_min 0.5, area_max 0.2"},
+      {crop + "no_color {} random_erasing { probability: 0.5 area_min: 0.02 area_max: 0.3 "
+              "aspect_min: 0.3 aspect_max: 3 min_count: 1 max_count: 1 }",
+       "augmentation.random_erasing.mode: must be set"},
+      {crop + "no_color {} random_erasing { probability: 0.5 area_min: 0.02 area_max: 0.3 "
+              "aspect_min: 0.3 aspect_max: 3 mode: RAND min_count: 2 max_count: 1 }",
+       "min_count 2, max_count 1"},
+  };
+  for (const auto& [text, message] : bad) {
+    EXPECT_THAT(ValidateTrainTransform(Train(text), 28),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(message)))
+        << text;
+  }
+  EXPECT_THAT(ValidateTrainTransform(Train(kDeitPipeline), 8, 1),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("one value per image channel (1), got 3")));
+  EXPECT_THAT(CreateTrainTransform(Train(kDeitPipeline)).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("needs the model's normalisation mean and std")));
+}
+
+TEST(CreateTrainTransform, FullDeitPipelineIsDeterministicAndKeepsCropAndFlipStreams) {
+  const std::vector<float> mean = {0.485f, 0.456f, 0.406f}, std = {0.229f, 0.224f, 0.225f};
+  absl::StatusOr<ImageTransform> deit = CreateTrainTransform(Train(kDeitPipeline), mean, std);
+  absl::StatusOr<ImageTransform> plain = CreateTrainTransform(Train(kImageNetTrain));
+  ASSERT_THAT(deit, IsOk());
+  ASSERT_THAT(plain, IsOk());
+  at::manual_seed(0);
+  const at::Tensor image = at::rand({3, 12, 10});
+  int differ = 0;
+  for (uint64_t seed = 0; seed < 40; ++seed) {
+    const at::Tensor a = (*deit)(image, seed);
+    EXPECT_EQ(a.sizes(), at::IntArrayRef({3, 8, 8}));
+    EXPECT_TRUE(at::equal(a, (*deit)(image, seed)));
+    differ += !at::equal(a, (*plain)(image, seed));
+  }
+  // RandAugment leaves about 1/4 of images alone and erasing 3/4 of those: most differ, not all.
+  EXPECT_GT(differ, 20);
+  EXPECT_LT(differ, 40);
 }
 
 TEST(EvalTransform, ValidatesAndBuilds) {

@@ -27,12 +27,13 @@ uint64_t ImageSeed(uint64_t seed, int64_t dataset_index) {
 
 BatchLoader::BatchLoader(std::shared_ptr<const Dataset> dataset, std::vector<int64_t> order,
                          int batch_size, ImageTransform transform, uint64_t seed, int num_threads,
-                         bool drop_last)
+                         bool drop_last, ImageSeedRule seed_rule)
     : dataset_(std::move(dataset)),
       order_(std::move(order)),
       batch_size_(batch_size),
       transform_(std::move(transform)),
       seed_(seed),
+      seed_rule_(seed_rule),
       num_batches_(drop_last ? static_cast<int64_t>(order_.size()) / std::max(batch_size, 1)
                              : (static_cast<int64_t>(order_.size()) + std::max(batch_size, 1) - 1) /
                                    std::max(batch_size, 1)),
@@ -102,7 +103,10 @@ absl::StatusOr<Batch> BatchLoader::MakeBatch(int64_t batch_index) const {
       const int64_t index = order_[static_cast<size_t>(p)];
       absl::StatusOr<at::Tensor> image = dataset_->Image(index);
       if (!image.ok()) return image.status();
-      if (transform_) *image = transform_(*image, ImageSeed(seed_, index));
+      if (transform_) {
+        const int64_t key = seed_rule_ == ImageSeedRule::kPosition ? p : index;
+        *image = transform_(*image, ImageSeed(seed_, key));
+      }
       if (!batch.images.defined()) {
         std::vector<int64_t> shape = {end - begin};
         for (int64_t d : image->sizes()) shape.push_back(d);

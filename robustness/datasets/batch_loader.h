@@ -55,10 +55,16 @@ uint64_t ImageSeed(uint64_t seed, int64_t dataset_index);
 //     RETURN_IF_ERROR(batch.status());
 //     ...
 //   }
+// How the loader seeds each image's transform. kDatasetIndex: ImageSeed(seed, dataset index).
+// kPosition: ImageSeed(seed, position in `order`), so an order that repeats an index (DeiT's
+// repeated-augmentation sampler) gives each copy its own augmentation.
+enum class ImageSeedRule { kDatasetIndex, kPosition };
+
 class BatchLoader {
  public:
   BatchLoader(std::shared_ptr<const Dataset> dataset, std::vector<int64_t> order, int batch_size,
-              ImageTransform transform, uint64_t seed, int num_threads, bool drop_last);
+              ImageTransform transform, uint64_t seed, int num_threads, bool drop_last,
+              ImageSeedRule seed_rule = ImageSeedRule::kDatasetIndex);
   ~BatchLoader();
 
   BatchLoader(const BatchLoader&) = delete;
@@ -85,6 +91,7 @@ class BatchLoader {
   const int batch_size_;
   const ImageTransform transform_;
   const uint64_t seed_;
+  const ImageSeedRule seed_rule_;
   const int64_t num_batches_;
   const int64_t max_in_flight_;
 

@@ -15,6 +15,7 @@
 #include "robustness/base/atomic_file.h"
 #include "robustness/base/seed.h"
 #include "robustness/base/status_macros.h"
+#include "robustness/base/torch_status.h"
 #include "robustness/config/provenance.h"
 #include "robustness/config/require_fields.h"
 #include "robustness/config/run_paths.h"
@@ -124,7 +125,8 @@ absl::Status ValidateModelRun(const proto::ModelRun& run, const std::string& fie
   }
   RETURN_IF_ERROR(Located(ValidateModelConfig(run.model()), "", prefix, source, origins));
   return Located(ValidateTrainingConfig(run.training(), KnownSize(train_data),
-                                        run.model().image_size()),
+                                        run.model().image_size(),
+                                        run.model().normalization().mean_size()),
                  "", prefix, source, origins);
 }
 
@@ -190,10 +192,22 @@ absl::StatusOr<StoredModel> ExperimentRun::ObtainModel(int row, const proto::Mod
   if (eval_transform) test_probe = eval_transform(test_probe, /*seed=*/0);
   RETURN_IF_ERROR(located(
       CheckModelInput(run.model(), test_probe, row, "test images after eval_transform")));
+  const proto::Normalization& normalization = run.model().normalization();
   ASSIGN_OR_RETURN(ImageTransform train_transform,
-                   CreateTrainTransform(run.training().augmentation()));
+                   CreateTrainTransform(
+                       run.training().augmentation(),
+                       std::vector<float>(normalization.mean().begin(), normalization.mean().end()),
+                       std::vector<float>(normalization.std().begin(), normalization.std().end())));
   ASSIGN_OR_RETURN(torch::Tensor train_probe, train->Image(0));
-  if (train_transform) train_probe = train_transform(train_probe, /*seed=*/0);
+  if (train_transform) {
+    RETURN_IF_ERROR(located(CallTorch(
+        absl::StrCat("models[", row, "].training.augmentation does not fit the training images"),
+        [&] {
+          train_probe = train_transform(train_probe, /*seed=*/0);
+          return absl::OkStatus();
+        },
+        absl::StatusCode::kInvalidArgument)));
+  }
   RETURN_IF_ERROR(located(CheckModelInput(run.model(), train_probe, row,
                                           "training images after training.augmentation")));
 

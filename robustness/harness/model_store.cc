@@ -172,6 +172,9 @@ absl::StatusOr<StoredModel> ObtainInFolder(const std::string& dir, const ModelRe
   trainer.checkpoint_path = checkpoint;
   trainer.config_fingerprint = fingerprint;
   trainer.stop_after_epochs = options.stop_after_epochs;
+  const proto::Normalization& normalization = request.run.model().normalization();
+  trainer.input_mean.assign(normalization.mean().begin(), normalization.mean().end());
+  trainer.input_std.assign(normalization.std().begin(), normalization.std().end());
   const std::string log_path = dir + "/" + kLogFile;
   trainer.on_epoch_end = [&log_path](const std::vector<EpochLog>& epochs) {
     return WriteFileAtomically(log_path, LogLines(epochs));

@@ -45,6 +45,10 @@ absl::Status SaveCheckpoint(const std::string& path, torch::nn::Module& model,
                                      ? state.epoch_log
                                      : torch::zeros({0, 0}, torch::kFloat64));
       archive.write("fingerprint", c10::IValue(state.fingerprint));
+      archive.write("ema_count", torch::tensor(static_cast<int64_t>(state.ema.size())));
+      for (size_t i = 0; i < state.ema.size(); ++i) {
+        archive.write(absl::StrCat("ema_", i), state.ema[i]);
+      }
       archive.save_to(temp);
       return absl::OkStatus();
     });
@@ -102,6 +106,14 @@ absl::StatusOr<CheckpointState> LoadCheckpoint(const std::string& path,
         archive.read("epochs_done", epochs);
         state.epochs_done = epochs.item<int64_t>();
         archive.read("epoch_log", state.epoch_log);
+        torch::Tensor ema_count;
+        if (archive.try_read("ema_count", ema_count)) {
+          for (int64_t i = 0; i < ema_count.item<int64_t>(); ++i) {
+            torch::Tensor t;
+            archive.read(absl::StrCat("ema_", i), t);
+            state.ema.push_back(t);
+          }
+        }
         return absl::OkStatus();
       },
       absl::StatusCode::kDataLoss);

@@ -5,6 +5,7 @@
 #define ROBUSTNESS_TRAINING_CHECKPOINT_H_
 
 #include <string>
+#include <vector>
 
 #include <torch/nn/module.h>
 #include <torch/optim/optimizer.h>
@@ -19,6 +20,7 @@ struct CheckpointState {
   int64_t epochs_done = 0;
   torch::Tensor epoch_log;  // float64 [epochs_done, kEpochLogColumns], see trainer.h
   std::string fingerprint;  // SHA-256 of the config that wrote it
+  std::vector<torch::Tensor> ema;  // ModelEma::state() when the recipe keeps an EMA, else empty
 };
 
 absl::Status SaveCheckpoint(const std::string& path, torch::nn::Module& model,

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <utility>
 
 #include <ATen/ATen.h>
@@ -14,10 +15,14 @@
 #include "robustness/base/progress.h"
 #include "robustness/base/seed.h"
 #include "robustness/base/status_macros.h"
+#include "robustness/base/torch_status.h"
 #include "robustness/datasets/batch_loader.h"
+#include "robustness/datasets/repeated_augmentation_sampler.h"
+#include "robustness/training/augmentation_schedule.h"
 #include "robustness/training/checkpoint.h"
 #include "robustness/training/loss.h"
 #include "robustness/training/lr_schedule.h"
+#include "robustness/training/model_ema.h"
 #include "robustness/training/optimizer_factory.h"
 
 namespace robustness {
@@ -54,7 +59,7 @@ double PeakLearningRate(const proto::TrainingConfig& c) {
 }
 
 absl::Status ValidateTrainingConfig(const proto::TrainingConfig& c, int64_t train_size,
-                                    int image_size) {
+                                    int image_size, int image_channels) {
   if (c.epochs() < 1 || c.epochs() > 10000) {
     return absl::InvalidArgumentError(
         absl::StrCat("training.epochs: must be in [1, 10000], got ", c.epochs()));
@@ -103,22 +108,72 @@ absl::Status ValidateTrainingConfig(const proto::TrainingConfig& c, int64_t trai
       return absl::InvalidArgumentError(
           "training.batch_mixing: set one of none {}, mixup { ... }");
   }
-  return ValidateTrainTransform(c.augmentation(), image_size);
+  switch (c.sampler_case()) {
+    case proto::TrainingConfig::kShuffle:
+      break;
+    case proto::TrainingConfig::kRepeatedAugmentation: {
+      const proto::RepeatedAugmentationSampler& ra = c.repeated_augmentation();
+      if (!ra.has_repeats() || ra.repeats() < 1) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "training.repeated_augmentation.repeats: must be set and >= 1, got ", ra.repeats()));
+      }
+      if (!ra.has_epoch_length_multiple() || ra.epoch_length_multiple() < 1 ||
+          ra.epoch_length_multiple() > train_size) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "training.repeated_augmentation.epoch_length_multiple: must be set and in [1, ",
+            train_size, "] (the training set size), got ", ra.epoch_length_multiple()));
+      }
+      break;
+    }
+    case proto::TrainingConfig::SAMPLER_NOT_SET:
+      return absl::InvalidArgumentError(
+          "training.sampler: set one of shuffle {}, repeated_augmentation { ... }");
+  }
+  switch (c.weight_averaging_case()) {
+    case proto::TrainingConfig::kNoEma:
+      break;
+    case proto::TrainingConfig::kModelEma:
+      if (!c.model_ema().has_decay() || !(c.model_ema().decay() > 0 && c.model_ema().decay() < 1)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "training.model_ema.decay: must be set and in (0, 1), got ", c.model_ema().decay()));
+      }
+      if (!c.model_ema().has_evaluate_ema()) {
+        return absl::InvalidArgumentError("training.model_ema.evaluate_ema: must be set");
+      }
+      break;
+    case proto::TrainingConfig::WEIGHT_AVERAGING_NOT_SET:
+      return absl::InvalidArgumentError(
+          "training.weight_averaging: set one of no_ema {}, model_ema { ... }");
+  }
+  RETURN_IF_ERROR(ValidateTrainTransform(c.augmentation(), image_size, image_channels));
+  return ValidateAugmentationSchedule(c);
 }
 
 absl::StatusOr<TrainingReport> TrainModel(ImageClassifierImpl& model,
                                           std::shared_ptr<const Dataset> train,
                                           const proto::TrainingConfig& config,
                                           const TrainerOptions& options) {
-  ASSIGN_OR_RETURN(ImageTransform transform, CreateTrainTransform(config.augmentation()));
-  // Range checks against the size the model sees: after the training transform (a
+  // Range checks against the input the model sees: after the training transform (a
   // RandomResizedCrop turns a 500 px photo into a 224 px input).
+  ASSIGN_OR_RETURN(ImageTransform probe_transform,
+                   CreateTrainTransform(config.augmentation(), options.input_mean,
+                                        options.input_std));
   ASSIGN_OR_RETURN(torch::Tensor probe, train->Image(0));
-  if (transform) probe = transform(probe, /*seed=*/0);
-  RETURN_IF_ERROR(ValidateTrainingConfig(config, train->size(), probe.size(-1)));
+  if (probe_transform) {
+    RETURN_IF_ERROR(CallTorch(
+        "training.augmentation does not fit the training images",
+        [&] {
+          probe = probe_transform(probe, /*seed=*/0);
+          return absl::OkStatus();
+        },
+        absl::StatusCode::kInvalidArgument));
+  }
+  RETURN_IF_ERROR(ValidateTrainingConfig(config, train->size(), probe.size(-1), probe.size(0)));
   model.to(options.device);
   ASSIGN_OR_RETURN(std::unique_ptr<torch::optim::Optimizer> optimizer,
                    CreateOptimizer(config.optimizer(), model));
+  std::optional<ModelEma> ema;
+  if (config.has_model_ema()) ema.emplace(model, config.model_ema().decay());
 
   TrainingReport report;
   if (!options.checkpoint_path.empty() && std::filesystem::exists(options.checkpoint_path)) {
@@ -126,6 +181,13 @@ absl::StatusOr<TrainingReport> TrainModel(ImageClassifierImpl& model,
                      LoadCheckpoint(options.checkpoint_path, options.config_fingerprint, model,
                                     *optimizer));
     report.epochs = LogFromTensor(state.epoch_log);
+    if (ema) {
+      if (state.ema.size() != ema->state().size()) {
+        return absl::DataLossError(absl::StrCat("checkpoint '", options.checkpoint_path,
+                                                "' has no model EMA, which this recipe keeps"));
+      }
+      ema->set_state(state.ema);
+    }
     report.resumed_after_epochs = static_cast<int>(state.epochs_done);
     std::fprintf(stderr, "[%s] resuming from %s after epoch %d of %d\n", options.name.c_str(),
                  options.checkpoint_path.c_str(), report.resumed_after_epochs, config.epochs());
@@ -133,14 +195,28 @@ absl::StatusOr<TrainingReport> TrainModel(ImageClassifierImpl& model,
 
   const int64_t n = train->size();
   const int64_t per_epoch = config.images_per_epoch() > 0 ? config.images_per_epoch() : n;
-  const int64_t batches_per_epoch = per_epoch / config.batch_size();  // drop_last: equal steps
   for (int epoch = report.resumed_after_epochs; epoch < config.epochs(); ++epoch) {
     model.train();
+    // The curriculum (augmentation_schedule.h): this epoch's RandAugment magnitude and mixing.
+    const proto::TrainingConfig epoch_config = TrainingConfigForEpoch(config, epoch);
+    ASSIGN_OR_RETURN(ImageTransform transform,
+                     CreateTrainTransform(epoch_config.augmentation(), options.input_mean,
+                                          options.input_std));
     const uint64_t epoch_seed = DeriveSeed(options.seed, {kAugmentStream, uint64_t(epoch)});
-    std::vector<int64_t> order = EpochOrder(n, options.seed, epoch);
-    order.resize(per_epoch);
+    std::vector<int64_t> order;
+    ImageSeedRule seed_rule = ImageSeedRule::kDatasetIndex;
+    if (config.has_repeated_augmentation()) {
+      order = RepeatedAugmentationOrder(n, epoch, config.repeated_augmentation().repeats(),
+                                        config.repeated_augmentation().epoch_length_multiple(),
+                                        /*replicas=*/1, /*rank=*/0);
+      seed_rule = ImageSeedRule::kPosition;  // each copy its own augmentation
+    } else {
+      order = EpochOrder(n, options.seed, epoch);
+    }
+    if (static_cast<int64_t>(order.size()) > per_epoch) order.resize(per_epoch);
+    const int64_t batches_per_epoch = static_cast<int64_t>(order.size()) / config.batch_size();
     BatchLoader loader(train, std::move(order), config.batch_size(), transform,
-                       epoch_seed, options.data_loader_threads, /*drop_last=*/true);
+                       epoch_seed, options.data_loader_threads, /*drop_last=*/true, seed_rule);
     ProgressLine progress(absl::StrFormat("train %s epoch %d/%d", options.name, epoch + 1,
                                           config.epochs()),
                           batches_per_epoch, "img");
@@ -159,12 +235,12 @@ absl::StatusOr<TrainingReport> TrainModel(ImageClassifierImpl& model,
       optimizer->zero_grad();
       // The whole batch is mixed first (the pairs span it), then split into micro-batches.
       torch::Tensor inputs = images, targets;
-      if (config.has_mixup()) {
+      if (epoch_config.has_mixup()) {
         // Draws of (seed, epoch, step): a resumed epoch mixes exactly as the first time.
         at::Generator mix_generator = MakeCpuGenerator(
             DeriveSeed(options.seed, {kBatchMixStream, uint64_t(epoch), uint64_t(step)}));
         MixedBatch mixed = MixBatch(images, labels, train->num_classes(),
-                                    config.label_smoothing(), config.mixup(), mix_generator);
+                                    config.label_smoothing(), epoch_config.mixup(), mix_generator);
         inputs = mixed.images;
         targets = mixed.targets;
       }
@@ -189,6 +265,7 @@ absl::StatusOr<TrainingReport> TrainModel(ImageClassifierImpl& model,
         logit_parts.push_back(part_logits.detach());
       }
       optimizer->step();
+      if (ema) ema->Update(model);
       const torch::Tensor logits = k > 1 ? torch::cat(logit_parts) : logit_parts[0];
       if (!std::isfinite(loss_value)) {
         return absl::InternalError(absl::StrFormat(
@@ -210,7 +287,8 @@ absl::StatusOr<TrainingReport> TrainModel(ImageClassifierImpl& model,
     if (!options.checkpoint_path.empty()) {
       RETURN_IF_ERROR(SaveCheckpoint(
           options.checkpoint_path, model, *optimizer,
-          {epoch + 1, LogToTensor(report.epochs), options.config_fingerprint}));
+          {epoch + 1, LogToTensor(report.epochs), options.config_fingerprint,
+           ema ? ema->state() : std::vector<torch::Tensor>()}));
     }
     if (options.on_epoch_end) RETURN_IF_ERROR(options.on_epoch_end(report.epochs));
     if (options.stop_after_epochs == epoch + 1) {
@@ -218,6 +296,8 @@ absl::StatusOr<TrainingReport> TrainModel(ImageClassifierImpl& model,
           absl::StrCat("stopped after epoch ", epoch + 1, " (stop_after_epochs)"));
     }
   }
+  // The stored model is the EMA only when the recipe asks (DeiT and the paper report the raw one).
+  if (ema && config.model_ema().evaluate_ema()) ema->CopyTo(model);
   model.eval();
   return report;
 }

@@ -52,16 +52,21 @@ struct TrainerOptions {
   // Called after each epoch's checkpoint is written, with every epoch so far (restored ones
   // included); an error stops training with that error. Used for JSON-lines training logs.
   std::function<absl::Status(const std::vector<EpochLog>&)> on_epoch_end;
+  // The model's input normalisation (ModelConfig.normalization), one value per channel: Random
+  // Erasing fills in the normalised space. Required only when the recipe erases.
+  std::vector<float> input_mean;
+  std::vector<float> input_std;
 };
 
 // optimizer.peak_lr, or peak_lr x batch_size / lr_reference_batch_size with the scaling rule.
 double PeakLearningRate(const proto::TrainingConfig& config);
 
 // Range checks: epochs >= 1, batch_size in [1, train_size], images_per_epoch 0 or in
-// [batch_size, train_size], label_smoothing in [0, 1), and the
-// optimiser, schedule and augmentation blocks. Errors name the field and value.
+// [batch_size, train_size], label_smoothing in [0, 1), and the optimiser, schedule,
+// augmentation (with `image_channels`, 0 = not known), batch mixing, sampler, EMA and
+// augmentation_schedule blocks. Errors name the field and value.
 absl::Status ValidateTrainingConfig(const proto::TrainingConfig& config, int64_t train_size,
-                                    int image_size);
+                                    int image_size, int image_channels = 0);
 
 // Trains `model` in place on `train` (images float [C,H,W] in [0,1]). Resumes from
 // options.checkpoint_path when it exists. Errors: invalid config, data decode errors, checkpoint

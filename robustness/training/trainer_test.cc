@@ -44,8 +44,8 @@ proto::TrainingConfig Recipe(int epochs) {
     optimizer { peak_lr: 0.5 weight_decay: 1e-4 no_decay_on_1d_params: true
                 sgd { momentum: 0.9 nesterov: false } }
     schedule { semantics: PROGRESS warmup_epochs: 1 warmup_start_lr: 0.05 per_step: true cosine { min_lr: 0 cooldown_epochs: 0 } }
-    augmentation { pad_crop { padding: 0 } horizontal_flip: false }
-    none {})pb");
+    augmentation { pad_crop { padding: 0 } horizontal_flip: false no_color {} no_erasing {} }
+    none {} shuffle {} no_ema {} fixed_augmentation {})pb");
   config.set_epochs(epochs);
   return config;
 }
@@ -166,6 +166,69 @@ TEST(TrainModel, MixupNeedsAnEvenBatch) {
                        HasSubstr("training.batch_size: must be even with training.mixup")));
 }
 
+// The whole DeiT-style pipeline at once: RandAugment, MixUp/CutMix with a curriculum, Random
+// Erasing, the repeated-augmentation sampler and an evaluated EMA.
+proto::TrainingConfig FullRecipe(int epochs) {
+  proto::TrainingConfig config = MixupRecipe(epochs, 1.0);
+  *config.mutable_augmentation() = ParseTextProtoOrDie<proto::TrainTransformConfig>(R"pb(
+    pad_crop { padding: 1 } horizontal_flip: true
+    rand_augment { spec: "rand-m9-mstd0.5-inc1" interpolation: BICUBIC fill: 128 }
+    random_erasing { probability: 0.25 area_min: 0.02 area_max: 0.3333 aspect_min: 0.3
+                     aspect_max: 3.3333 mode: PIXEL min_count: 1 max_count: 1 })pb");
+  *config.mutable_repeated_augmentation() =
+      ParseTextProtoOrDie<proto::RepeatedAugmentationSampler>("repeats: 3 epoch_length_multiple: 16");
+  *config.mutable_model_ema() =
+      ParseTextProtoOrDie<proto::ModelEmaConfig>("decay: 0.9 evaluate_ema: true");
+  *config.mutable_augmentation_schedule() = ParseTextProtoOrDie<proto::AugmentationSchedule>(R"pb(
+    rows { from_epoch: 0 rand_augment_magnitude: 1 mixup_prob: 0.5 cutmix_alpha: 0 switch_prob: 0.5 }
+    rows { from_epoch: 1 rand_augment_magnitude: 5 mixup_prob: 1 cutmix_alpha: 1 switch_prob: 0.3 })pb");
+  return config;
+}
+
+TEST(TrainModel, FullDeitPipelineLearnsAndResumesToTheSameWeightsAndEma) {
+  const std::string dir = ::testing::TempDir();
+  TrainerOptions options;
+  options.seed = 13;
+  options.config_fingerprint = "fp";
+  options.input_mean = {0.5f};
+  options.input_std = {0.25f};
+  options.data_loader_threads = 2;
+  at::manual_seed(0);
+  LinearModel straight;
+  options.checkpoint_path = dir + "/full_straight.pt";
+  auto report = TrainModel(straight, ToyDataset(), FullRecipe(3), options);
+  ASSERT_THAT(report, IsOk());
+  ASSERT_EQ(report->epochs.size(), 3u);
+  at::manual_seed(0);
+  LinearModel resumed;
+  options.checkpoint_path = dir + "/full_resumed.pt";
+  options.stop_after_epochs = 1;
+  EXPECT_THAT(TrainModel(resumed, ToyDataset(), FullRecipe(3), options),
+              StatusIs(absl::StatusCode::kAborted, HasSubstr("after epoch 1")));
+  options.stop_after_epochs = -1;
+  ASSERT_THAT(TrainModel(resumed, ToyDataset(), FullRecipe(3), options), IsOk());
+  // evaluate_ema: the returned model holds the EMA, so equality covers the EMA's resume too.
+  EXPECT_TRUE(at::equal(resumed.fc_->weight, straight.fc_->weight));
+  EXPECT_TRUE(at::equal(resumed.fc_->bias, straight.fc_->bias));
+  // Without the EMA the raw weights differ from the averaged ones.
+  proto::TrainingConfig raw = FullRecipe(3);
+  raw.mutable_model_ema()->set_evaluate_ema(false);
+  at::manual_seed(0);
+  LinearModel raw_model;
+  options.checkpoint_path = "";
+  ASSERT_THAT(TrainModel(raw_model, ToyDataset(), raw, options), IsOk());
+  EXPECT_FALSE(at::equal(raw_model.fc_->weight, straight.fc_->weight));
+}
+
+TEST(TrainModel, RandomErasingNeedsTheModelsNormalisation) {
+  TrainerOptions options;
+  at::manual_seed(0);
+  LinearModel model;
+  EXPECT_THAT(TrainModel(model, ToyDataset(), FullRecipe(1), options),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("needs the model's normalisation mean and std")));
+}
+
 TEST(PeakLearningRate, LinearScalingRuleAsDeit) {
   proto::TrainingConfig config = Recipe(2);
   EXPECT_DOUBLE_EQ(PeakLearningRate(config), 0.5);  // 0: as written
@@ -238,6 +301,34 @@ TEST(TrainModel, RejectsBadConfigBeforeTraining) {
   config = Recipe(0);
   EXPECT_THAT(TrainModel(model, ToyDataset(), config, TrainerOptions{}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("training.epochs")));
+  TrainerOptions normalised;
+  normalised.input_mean = {0.5f};
+  normalised.input_std = {0.25f};
+  config = FullRecipe(2);
+  config.mutable_model_ema()->set_decay(1.0);
+  EXPECT_THAT(TrainModel(model, ToyDataset(), config, normalised),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("training.model_ema.decay: must be set and in (0, 1), got 1")));
+  config = FullRecipe(2);
+  config.mutable_repeated_augmentation()->set_repeats(0);
+  EXPECT_THAT(TrainModel(model, ToyDataset(), config, normalised),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("training.repeated_augmentation.repeats: must be set and >= 1")));
+  config = FullRecipe(2);
+  config.mutable_augmentation()->mutable_rand_augment()->set_spec("rand-m9-foo3");
+  EXPECT_THAT(TrainModel(model, ToyDataset(), config, normalised),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unknown key \"foo\"")));
+  config = FullRecipe(2);
+  config.mutable_augmentation()->mutable_rand_augment()->add_fill(1);
+  EXPECT_THAT(TrainModel(model, ToyDataset(), config, normalised),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("image of shape [1, 4, 4] has another channel count than "
+                                 "augmentation.rand_augment.fill (2 values)")));
+  config = FullRecipe(2);
+  config.mutable_augmentation_schedule()->mutable_rows(1)->set_from_epoch(0);
+  EXPECT_THAT(TrainModel(model, ToyDataset(), config, normalised),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("rows[1].from_epoch: must be above the previous row's 0")));
 }
 
 }  // namespace
