@@ -260,13 +260,6 @@ Uint8Image Affine(const Uint8Image& image, const std::array<double, 6>& m, Resam
       double yin = m[3] * (x + 0.5) + m[4] * (y + 0.5) + m[5];
       if (xin < 0.0 || xin >= w || yin < 0.0 || yin >= h) continue;  // keeps the fill
       const int64_t o = y * w + x;
-      if (resample == Resample::kNearest) {
-        const int64_t sx = static_cast<int64_t>(xin), sy = static_cast<int64_t>(yin);
-        for (int64_t c = 0; c < image.channels; ++c) {
-          out.data[c * plane + o] = image.data[c * plane + sy * w + sx];
-        }
-        continue;
-      }
       xin -= 0.5;
       yin -= 0.5;
       const double fx = std::floor(xin), fy = std::floor(yin);

@@ -111,16 +111,6 @@ absl::Status ValidateErasing(const proto::TrainTransformConfig& config) {
   return Invalid("augmentation.erasing", "set one of no_erasing {}, random_erasing");
 }
 
-absl::Status ValidateCrop(const proto::TrainTransformConfig& config);
-
-// The checks that do not depend on the model's input.
-absl::Status ValidateTrainFields(const proto::TrainTransformConfig& config) {
-  if (!config.has_horizontal_flip()) return Invalid("augmentation.horizontal_flip", "must be set");
-  RETURN_IF_ERROR(ValidateCrop(config));
-  RETURN_IF_ERROR(ValidateColor(config));
-  return ValidateErasing(config);
-}
-
 absl::Status ValidateCrop(const proto::TrainTransformConfig& config) {
   switch (config.crop_case()) {
     case proto::TrainTransformConfig::kPadCrop: {
@@ -172,6 +162,14 @@ absl::Status ValidateCrop(const proto::TrainTransformConfig& config) {
       break;
   }
   return Invalid("augmentation.crop", "set one of pad_crop, random_resized_crop");
+}
+
+// The checks that do not depend on the model's input.
+absl::Status ValidateTrainFields(const proto::TrainTransformConfig& config) {
+  if (!config.has_horizontal_flip()) return Invalid("augmentation.horizontal_flip", "must be set");
+  RETURN_IF_ERROR(ValidateCrop(config));
+  RETURN_IF_ERROR(ValidateColor(config));
+  return ValidateErasing(config);
 }
 
 }  // namespace

@@ -25,8 +25,6 @@ class ScalarRandom {
   int64_t UniformInt(int64_t low, int64_t high);
   // N(mean, stddev^2), stddev >= 0 (CHECKed).
   double Gauss(double mean, double stddev);
-  // true with probability p (a draw is consumed even when p is 0 or 1, so streams stay aligned).
-  bool Bernoulli(double p) { return Uniform() < p; }
 
  private:
   std::mt19937_64 engine_;
