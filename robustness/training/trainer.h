@@ -1,9 +1,15 @@
 // The epoch loop shared by every recipe (PAPER.md 3.2 CNN recipe, 3.3 DeiT recipe).
 //
-// Determinism and resumption: epoch e visits the training set in EpochOrder(seed, e) and augments
-// image i with a generator seeded from (seed, e, i); the learning rate is a pure function of
-// progress; a checkpoint (weights, optimiser state, epoch log, config fingerprint) is written
-// atomically after every epoch. A run killed at any point and started again with the same
+// Each epoch: the recipe in force (TrainingConfigForEpoch, augmentation_schedule.h), its order
+// (EpochOrder(seed, e), or DeiT's RepeatedAugmentationOrder), per-image augmentation, MixUp /
+// CutMix on the whole batch, k accumulated micro-batches per optimiser step, then the model EMA
+// (model_ema.h) when the recipe keeps one.
+//
+// Determinism and resumption: epoch e visits the training set in its order and augments
+// the image at position p with a generator seeded from (seed, e, dataset index, or p under the
+// repeated-augmentation sampler); the learning rate is a pure function of progress; a checkpoint
+// (weights, optimiser state, EMA, epoch log, config fingerprint) is written atomically after
+// every epoch. A run killed at any point and started again with the same
 // config resumes after its last finished epoch and ends with the same weights and numbers as an
 // uninterrupted run (CPU, same thread count).
 #ifndef ROBUSTNESS_TRAINING_TRAINER_H_
