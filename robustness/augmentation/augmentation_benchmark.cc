@@ -13,10 +13,13 @@
 #include "glog/logging.h"
 #include "robustness/augmentation/color_jitter.h"
 #include "robustness/augmentation/horizontal_flip.h"
+#include "google/protobuf/text_format.h"
 #include "robustness/augmentation/pil_ops.h"
+#include "robustness/augmentation/pil_resize.h"
 #include "robustness/augmentation/rand_augment.h"
 #include "robustness/augmentation/random_erasing.h"
 #include "robustness/augmentation/random_resized_crop.h"
+#include "robustness/augmentation/transform_factory.h"
 #include "robustness/augmentation/uint8_image.h"
 #include "robustness/base/scalar_random.h"
 #include "robustness/base/seed.h"
@@ -106,23 +109,57 @@ void BM_RandomErasing(benchmark::State& state) {
 
 // decode + RandomResizedCrop(224, bicubic) + flip + RandAugment(2 ops, m9): the torchvision
 // pipeline's work on the same file (input_pipeline_reference.py).
+// DeiT's training transform as a recipe builds it (RandomResizedCrop 224 bicubic, flip,
+// rand-m9-mstd0.5-inc1: 2 ops, each applied with p 0.5), run as the batch loader runs it: the
+// transform picks its box, only the box is decoded, the rest works on it. This is the C++ side of
+// tools/side_by_side/input_pipeline_reference.py.
 void BM_InputPipeline_JpegRrcFlipRandAugment(benchmark::State& state) {
   at::set_num_threads(1);
-  RandAugmentOptions options;
-  options.params = *ParseRandAugmentSpec("rand-n2-m9");
-  options.fill = Fill(3);
-  const RandomResizedCropOptions rrc = {224, 0.08, 1.0, 3.0 / 4, 4.0 / 3};
+  proto::TrainTransformConfig config;
+  CHECK(google::protobuf::TextFormat::ParseFromString(
+      "random_resized_crop { size: 224 scale_min: 0.08 scale_max: 1 ratio_min: 0.75 "
+      "ratio_max: 1.3333333333333333 } horizontal_flip: true "
+      "rand_augment { spec: 'rand-m9-mstd0.5-inc1' interpolation: BICUBIC "
+      "fill: [124, 116, 104] } no_erasing {}",
+      &config));
+  absl::StatusOr<ImageTransform> transform = CreateTrainTransform(config);
+  CHECK(transform.ok()) << transform.status();
+  CHECK(transform->crop_first());
   absl::StatusOr<at::Tensor> probe = DecodeImageFile(kPhoto);
   CHECK(probe.ok()) << probe.status() << " (python-matplotlib-data ships the photograph)";
   uint64_t seed = 0;
   for (auto _ : state) {
-    absl::StatusOr<at::Tensor> image = DecodeImageFile(kPhoto);
-    at::Generator g = MakeCpuGenerator(++seed);
-    at::Tensor out = RandomHorizontalFlip(RandomResizedCrop(*image, rrc, g), g);
-    ScalarRandom random(seed);
-    out = RandAugment(out, options, random);
+    ++seed;
+    int64_t height = 0, width = 0;
+    absl::StatusOr<at::Tensor> region = DecodeImageFileRegion(kPhoto, [&](int64_t h, int64_t w) {
+      height = h;
+      width = w;
+      return transform->Region(h, w, seed);
+    });
+    CHECK(region.ok()) << region.status();
+    const at::Tensor out = transform->ApplyToRegion(*region, height, width, seed);
     CHECK_EQ(out.size(1), 224);
     benchmark::DoNotOptimize(out.data_ptr());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+// The parts: a whole decode (uint8), and the resize of a typical crop (400 x 400 -> 224).
+void BM_JpegDecodeWhole(benchmark::State& state) {
+  for (auto _ : state) {
+    absl::StatusOr<at::Tensor> image =
+        DecodeImageFileRegion(kPhoto, [](int64_t h, int64_t w) { return PixelBox{0, 0, h, w}; });
+    CHECK(image.ok()) << image.status();
+    benchmark::DoNotOptimize(image->data_ptr());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_PilResizeBicubic_400To224(benchmark::State& state) {
+  const Uint8Image crop = Image(3, 400);
+  for (auto _ : state) {
+    Uint8Image out = PilResize(crop, 224, 224, Resample::kBicubic);
+    benchmark::DoNotOptimize(out.data.data());
   }
   state.SetItemsProcessed(state.iterations());
 }
@@ -154,6 +191,8 @@ BENCHMARK(BM_RandAugment_Deit) SHAPES;
 BENCHMARK(BM_ColorJitter) SHAPES;
 BENCHMARK(BM_RandomErasing) SHAPES;
 BENCHMARK(BM_InputPipeline_JpegRrcFlipRandAugment)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_JpegDecodeWhole)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PilResizeBicubic_400To224)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace robustness

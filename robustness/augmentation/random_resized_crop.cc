@@ -3,9 +3,9 @@
 #include <cmath>
 
 #include <ATen/ATen.h>
-#include <torch/nn/functional/upsampling.h>
 
 #include "glog/logging.h"
+#include "robustness/augmentation/pil_resize.h"
 
 namespace robustness {
 namespace {
@@ -60,17 +60,14 @@ torch::Tensor RandomResizedCrop(const torch::Tensor& image, const RandomResizedC
   CHECK_EQ(image.dim(), 3) << "image must be [C, H, W], got " << image.sizes();
   CHECK_GE(options.size, 1);
   const CropBox box = SampleResizedCropBox(image.size(1), image.size(2), options, generator);
-  const torch::Tensor crop =
-      image.narrow(1, box.top, box.height).narrow(2, box.left, box.width).unsqueeze(0);
-  namespace F = torch::nn::functional;
-  // Bicubic overshoots near edges; clamp back to the pixel range.
-  return F::interpolate(crop, F::InterpolateFuncOptions()
-                                  .size(std::vector<int64_t>{options.size, options.size})
-                                  .mode(torch::kBicubic)
-                                  .align_corners(false)
-                                  .antialias(true))
-      .squeeze(0)
-      .clamp_(0.0, 1.0);
+  const Uint8Image crop =
+      ToUint8Image(image.narrow(1, box.top, box.height).narrow(2, box.left, box.width));
+  return ToFloatTensor(ResizeCrop(crop, options));
+}
+
+Uint8Image ResizeCrop(const Uint8Image& crop, const RandomResizedCropOptions& options) {
+  CHECK_GE(options.size, 1);
+  return PilResize(crop, options.size, options.size, Resample::kBicubic);
 }
 
 }  // namespace robustness

@@ -2,10 +2,10 @@
 // (0.08, 1) and ratio (3/4, 4/3)): a crop of random area fraction and log-uniform aspect ratio,
 // resized to a fixed square.
 //
-// The resize is LibTorch's antialiased bicubic interpolation (a = -0.5 in antialias mode, as
-// PIL; align_corners = false) followed by a clamp to [0, 1]: the tensor path torchvision offers to
-// match PIL's bicubic filter, whose support widens when downsampling. Remaining difference from
-// torchvision on PIL images: PIL rounds its output to uint8; we keep float32.
+// The resize is Pillow's bicubic Image.resize on the uint8 crop (pil_resize.h), bit-exact with
+// torchvision's RandomResizedCrop on PIL images (tested against python3-pil on a JPEG photograph
+// decoded here, pil_resize_test). The training pipeline runs it crop-first: the loader decodes
+// only the sampled box (ImageTransform::CropFirst, Dataset::ImageRegion).
 #ifndef ROBUSTNESS_AUGMENTATION_RANDOM_RESIZED_CROP_H_
 #define ROBUSTNESS_AUGMENTATION_RANDOM_RESIZED_CROP_H_
 
@@ -13,6 +13,9 @@
 
 #include <ATen/core/Generator.h>
 #include <torch/types.h>
+
+#include "robustness/augmentation/uint8_image.h"
+#include "robustness/datasets/pixel_box.h"
 
 namespace robustness {
 
@@ -27,12 +30,7 @@ struct RandomResizedCropOptions {
 };
 
 // A crop rectangle in pixels: rows [top, top + height), columns [left, left + width).
-struct CropBox {
-  int64_t top;
-  int64_t left;
-  int64_t height;
-  int64_t width;
-};
+using CropBox = PixelBox;
 
 // torchvision's RandomResizedCrop.get_params for an image of `height` x `width`: up to 10 attempts,
 // each drawing area = height * width * U(scale_min, scale_max) and ratio = exp(U(log ratio_min,
@@ -43,12 +41,16 @@ struct CropBox {
 CropBox SampleResizedCropBox(int64_t height, int64_t width, const RandomResizedCropOptions& options,
                              at::Generator& generator);
 
-// `image`: float32 [C, H, W] in [0, 1]. Returns float32 [C, size, size] in [0, 1]: the crop from
-// SampleResizedCropBox resized bicubically (see the deviation note above).
+// `image`: float32 [C, H, W] in [0, 1]. Returns float32 [C, size, size] in [0, 1], multiples of
+// 1/255: the crop from SampleResizedCropBox, quantised round(255 x) (exact for images decoded from
+// uint8), resized by ResizeCrop.
 //
 // Example: RandomResizedCrop(image, {224, 0.08, 1.0, 3.0 / 4, 4.0 / 3}, generator).
 torch::Tensor RandomResizedCrop(const torch::Tensor& image, const RandomResizedCropOptions& options,
                                 at::Generator& generator);
+
+// The resize step alone, on the crop already cut out: Pillow's bicubic resize to size x size.
+Uint8Image ResizeCrop(const Uint8Image& crop, const RandomResizedCropOptions& options);
 
 }  // namespace robustness
 

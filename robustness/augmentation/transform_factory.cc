@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "glog/logging.h"
 #include "robustness/augmentation/color_jitter.h"
 #include "robustness/augmentation/horizontal_flip.h"
 #include "robustness/augmentation/pad_crop.h"
@@ -12,6 +13,7 @@
 #include "robustness/augmentation/random_erasing.h"
 #include "robustness/augmentation/random_resized_crop.h"
 #include "robustness/augmentation/resize_center_crop.h"
+#include "robustness/augmentation/uint8_image.h"
 #include "robustness/base/scalar_random.h"
 #include "robustness/base/seed.h"
 #include "robustness/base/status_macros.h"
@@ -200,21 +202,10 @@ absl::StatusOr<ImageTransform> CreateTrainTransform(const proto::TrainTransformC
                                                     const std::vector<float>& mean,
                                                     const std::vector<float>& std) {
   RETURN_IF_ERROR(ValidateTrainFields(config));
-  std::function<torch::Tensor(const torch::Tensor&, at::Generator&)> crop;
-  if (config.has_pad_crop()) {
-    const int64_t padding = config.pad_crop().padding();
-    crop = [padding](const torch::Tensor& image, at::Generator& g) {
-      return PadCrop(image, padding, g);
-    };
-  } else {
-    const proto::RandomResizedCrop& rrc = config.random_resized_crop();
-    const RandomResizedCropOptions options = {rrc.size(), rrc.scale_min(), rrc.scale_max(),
-                                              rrc.ratio_min(), rrc.ratio_max()};
-    crop = [options](const torch::Tensor& image, at::Generator& g) {
-      return RandomResizedCrop(image, options, g);
-    };
-  }
-  std::function<torch::Tensor(const torch::Tensor&, ScalarRandom&)> color;
+  // Colour ops, on uint8 images (the crop-first path) and on float ones (whole-image path: they
+  // quantise only when an op fires, as before).
+  std::function<Uint8Image(const Uint8Image&, ScalarRandom&)> color;
+  std::function<torch::Tensor(const torch::Tensor&, ScalarRandom&)> color_float;
   if (config.has_rand_augment()) {
     RandAugmentOptions options;
     options.params = *ParseRandAugmentSpec(config.rand_augment().spec());
@@ -229,8 +220,14 @@ absl::StatusOr<ImageTransform> CreateTrainTransform(const proto::TrainTransformC
         options.interpolation = RandAugmentInterpolation::kBicubic;
     }
     for (int v : config.rand_augment().fill()) options.fill.push_back(static_cast<uint8_t>(v));
-    color = [options](const torch::Tensor& image, ScalarRandom& r) {
+    color = [options](const Uint8Image& image, ScalarRandom& r) {
       // User data, not a programmer error: thrown so the batch loader reports it as a Status.
+      TORCH_CHECK(image.channels == static_cast<int64_t>(options.fill.size()), "image with ",
+                  image.channels, " channels has another channel count than ",
+                  "augmentation.rand_augment.fill (", options.fill.size(), " values)");
+      return RandAugment(image, options, r);
+    };
+    color_float = [options](const torch::Tensor& image, ScalarRandom& r) {
       TORCH_CHECK(image.size(0) == static_cast<int64_t>(options.fill.size()), "image of shape ",
                   image.sizes(), " has another channel count than augmentation.rand_augment.fill (",
                   options.fill.size(), " values)");
@@ -240,7 +237,10 @@ absl::StatusOr<ImageTransform> CreateTrainTransform(const proto::TrainTransformC
     const ColorJitterOptions options = {config.color_jitter().brightness(),
                                         config.color_jitter().contrast(),
                                         config.color_jitter().saturation()};
-    color = [options](const torch::Tensor& image, ScalarRandom& r) {
+    color = [options](const Uint8Image& image, ScalarRandom& r) {
+      return ColorJitter(image, options, r);
+    };
+    color_float = [options](const torch::Tensor& image, ScalarRandom& r) {
       return ColorJitter(image, options, r);
     };
   }
@@ -273,21 +273,52 @@ absl::StatusOr<ImageTransform> CreateTrainTransform(const proto::TrainTransformC
     };
   }
   const bool flip = config.horizontal_flip();
-  return ImageTransform([crop, flip, color, erase](const torch::Tensor& image, uint64_t seed) {
-    // Crop and flip draw from a LibTorch generator (their stream predates the colour ops); the
-    // colour and erasing draws from their own portable streams of the same seed.
-    at::Generator generator = MakeCpuGenerator(seed);
-    torch::Tensor out = crop(image, generator);
-    if (flip) out = RandomHorizontalFlip(out, generator);
-    if (color) {
-      ScalarRandom random(DeriveSeed(seed, {1}));
-      out = color(out, random);
-    }
+  // Crop and flip draw from a LibTorch generator (their stream predates the colour ops); the
+  // colour and erasing draws from their own portable streams of the same seed.
+  auto erase_last = [erase](torch::Tensor out, uint64_t seed) {
     if (erase) {
       ScalarRandom random(DeriveSeed(seed, {2}));
       out = erase(out, random);
     }
     return out;
+  };
+  if (config.has_random_resized_crop()) {
+    // Crop-first, all in uint8 until erasing: the loader decodes only the sampled box.
+    const proto::RandomResizedCrop& rrc = config.random_resized_crop();
+    const RandomResizedCropOptions options = {rrc.size(), rrc.scale_min(), rrc.scale_max(),
+                                              rrc.ratio_min(), rrc.ratio_max()};
+    auto region = [options](int64_t height, int64_t width, uint64_t seed) {
+      at::Generator generator = MakeCpuGenerator(seed);
+      return SampleResizedCropBox(height, width, options, generator);
+    };
+    auto cropped = [options, flip, color, erase_last](const torch::Tensor& crop, int64_t height,
+                                                      int64_t width, uint64_t seed) {
+      // The same draws as `region` (so the flip sees the generator state after them).
+      at::Generator generator = MakeCpuGenerator(seed);
+      const CropBox box = SampleResizedCropBox(height, width, options, generator);
+      CHECK(crop.size(1) == box.height && crop.size(2) == box.width)
+          << "region " << crop.sizes() << " is not the sampled box";
+      Uint8Image out = ResizeCrop(Uint8ImageFromBytes(crop), options);
+      if (flip) out = RandomHorizontalFlip(out, generator);
+      if (color) {
+        ScalarRandom random(DeriveSeed(seed, {1}));
+        out = color(out, random);
+      }
+      return erase_last(ToFloatTensor(out), seed);
+    };
+    return ImageTransform::CropFirst(region, cropped);
+  }
+  const int64_t padding = config.pad_crop().padding();
+  return ImageTransform([padding, flip, color_float, erase_last](const torch::Tensor& image,
+                                                                  uint64_t seed) {
+    at::Generator generator = MakeCpuGenerator(seed);
+    torch::Tensor out = PadCrop(image, padding, generator);
+    if (flip) out = RandomHorizontalFlip(out, generator);
+    if (color_float) {
+      ScalarRandom random(DeriveSeed(seed, {1}));
+      out = color_float(out, random);
+    }
+    return erase_last(out, seed);
   });
 }
 

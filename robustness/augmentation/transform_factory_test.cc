@@ -1,11 +1,19 @@
 #include "robustness/augmentation/transform_factory.h"
 
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
 #include <ATen/ATen.h>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "robustness/base/status_matchers.h"
 #include "robustness/config/parse_text_proto.h"
+#include "robustness/datasets/batch_loader.h"
+#include "robustness/datasets/image_codec.h"
+#include "robustness/datasets/image_folder.h"
 
 namespace robustness {
 namespace {
@@ -142,6 +150,55 @@ TEST(CreateTrainTransform, FullDeitPipelineIsDeterministicAndKeepsCropAndFlipStr
   // RandAugment leaves about 1/4 of images alone and erasing 3/4 of those: most differ, not all.
   EXPECT_GT(differ, 20);
   EXPECT_LT(differ, 40);
+}
+
+// The batch loader runs RandomResizedCrop pipelines crop-first: an ImageFolder decodes only each
+// sampled box. Its batches must equal those of the same transform on the fully decoded images
+// (an in-memory dataset of DecodeImageFile's tensors, which goes through the float path).
+TEST(CreateTrainTransform, CropFirstLoaderOnJpegFilesEqualsTheFloatPath) {
+  const std::string root = ::testing::TempDir() + "/crop_first";
+  std::filesystem::create_directories(root + "/a");
+  std::filesystem::create_directories(root + "/b");
+  at::manual_seed(5);
+  std::vector<at::Tensor> decoded;
+  for (int i = 0; i < 6; ++i) {
+    const int64_t h = 40 + 7 * i, w = 64 - 5 * i;  // sizes that are not iMCU multiples
+    const at::Tensor image =
+        (at::rand({3, h, w}) * 0.5 + at::linspace(0, 0.5, w).view({1, 1, w})).clamp(0, 1);
+    const std::string path = root + (i < 3 ? "/a/" : "/b/") + std::to_string(i) + ".jpg";
+    ASSERT_THAT(WriteJpeg(path, image, 90), IsOk());
+    absl::StatusOr<at::Tensor> back = DecodeImageFile(path);
+    ASSERT_THAT(back, IsOk());
+    decoded.push_back(*back);
+  }
+  proto::ImageFolderSource source;
+  source.set_root(root);
+  source.set_num_classes(2);
+  absl::StatusOr<std::unique_ptr<ImageFolderDataset>> folder = ImageFolderDataset::Open(source);
+  ASSERT_THAT(folder, IsOk());
+  std::shared_ptr<const Dataset> files = std::move(*folder);
+  const std::string text = R"pb(
+    random_resized_crop { size: 16 scale_min: 0.08 scale_max: 1 ratio_min: 0.75
+                          ratio_max: 1.3333333333333333 }
+    horizontal_flip: true
+    rand_augment { spec: "rand-m9-mstd0.5-inc1" interpolation: BICUBIC fill: [124, 116, 104] }
+    no_erasing {}
+  )pb";
+  absl::StatusOr<ImageTransform> transform = CreateTrainTransform(Train(text));
+  ASSERT_THAT(transform, IsOk());
+  ASSERT_TRUE(transform->crop_first());
+  const std::vector<int64_t> order = {0, 1, 2, 3, 4, 5};
+  BatchLoader from_files(files, order, 3, *transform, 11, 1, false);
+  for (int64_t b = 0; b < 2; ++b) {
+    absl::StatusOr<Batch> batch = from_files.Next();
+    ASSERT_THAT(batch, IsOk());
+    for (int64_t i = 0; i < 3; ++i) {
+      const int64_t index = b * 3 + i;
+      // The float path on the whole decoded image with the loader's seed for this image.
+      const at::Tensor expected = (*transform)(decoded[index], ImageSeed(11, index));
+      EXPECT_TRUE(at::equal(batch->images[i], expected)) << "image " << index;
+    }
+  }
 }
 
 TEST(EvalTransform, ValidatesAndBuilds) {

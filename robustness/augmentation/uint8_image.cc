@@ -1,6 +1,7 @@
 #include "robustness/augmentation/uint8_image.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "glog/logging.h"
@@ -19,10 +20,26 @@ Uint8Image ToUint8Image(const torch::Tensor& image) {
   return out;
 }
 
+Uint8Image Uint8ImageFromBytes(const torch::Tensor& bytes) {
+  CHECK_EQ(bytes.dim(), 3) << "expected [C, H, W], got " << bytes.sizes();
+  CHECK_EQ(bytes.scalar_type(), torch::kByte);
+  const torch::Tensor x = bytes.cpu().contiguous();
+  Uint8Image out(x.size(0), x.size(1), x.size(2));
+  std::copy_n(x.data_ptr<uint8_t>(), out.data.size(), out.data.begin());
+  return out;
+}
+
 torch::Tensor ToFloatTensor(const Uint8Image& image) {
   torch::Tensor out = torch::empty({image.channels, image.height, image.width}, torch::kFloat);
+  // v / 255.0f as the loaders divide, from a table (a division per value was the cost).
+  static const std::array<float, 256> kTable = [] {
+    std::array<float, 256> t;
+    for (int v = 0; v < 256; ++v) t[v] = static_cast<float>(v) / 255.0f;
+    return t;
+  }();
   float* o = out.data_ptr<float>();
-  for (size_t i = 0; i < image.data.size(); ++i) o[i] = image.data[i] / 255.0f;  // as the loaders divide
+  const uint8_t* in = image.data.data();
+  for (size_t i = 0; i < image.data.size(); ++i) o[i] = kTable[in[i]];
   return out;
 }
 

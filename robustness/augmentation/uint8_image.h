@@ -30,6 +30,9 @@ struct Uint8Image {
 // for images that came from uint8 (x = v / 255). CHECKs the shape is 3-D.
 Uint8Image ToUint8Image(const torch::Tensor& image);
 
+// uint8 [C, H, W] tensor (CPU, any strides; CHECKed) -> the same values, planar.
+Uint8Image Uint8ImageFromBytes(const torch::Tensor& bytes);
+
 // uint8 -> float32 [C, H, W], v / 255.
 torch::Tensor ToFloatTensor(const Uint8Image& image);
 

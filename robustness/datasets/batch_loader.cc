@@ -101,11 +101,23 @@ absl::StatusOr<Batch> BatchLoader::MakeBatch(int64_t batch_index) const {
   absl::Status status = CallTorch(absl::StrCat("batch ", batch_index), [&]() -> absl::Status {
     for (int64_t p = begin; p < end; ++p) {
       const int64_t index = order_[static_cast<size_t>(p)];
-      absl::StatusOr<at::Tensor> image = dataset_->Image(index);
-      if (!image.ok()) return image.status();
-      if (transform_) {
-        const int64_t key = seed_rule_ == ImageSeedRule::kPosition ? p : index;
-        *image = transform_(*image, ImageSeed(seed_, key));
+      const int64_t key = seed_rule_ == ImageSeedRule::kPosition ? p : index;
+      const uint64_t seed = ImageSeed(seed_, key);
+      absl::StatusOr<at::Tensor> image;
+      if (transform_.crop_first()) {
+        // Only the transform's box is decoded (Dataset::ImageRegion).
+        int64_t height = 0, width = 0;
+        image = dataset_->ImageRegion(index, [&](int64_t h, int64_t w) {
+          height = h;
+          width = w;
+          return transform_.Region(h, w, seed);
+        });
+        if (!image.ok()) return image.status();
+        *image = transform_.ApplyToRegion(*image, height, width, seed);
+      } else {
+        image = dataset_->Image(index);
+        if (!image.ok()) return image.status();
+        if (transform_) *image = transform_(*image, seed);
       }
       if (!batch.images.defined()) {
         std::vector<int64_t> shape = {end - begin};

@@ -10,11 +10,16 @@
 #include <torch/types.h>
 
 #include "absl/status/statusor.h"
+#include "robustness/datasets/pixel_box.h"
 
 namespace robustness {
 
 // Thread-safety: every const method may be called concurrently from many threads (the batch
 // loader's workers do); implementations keep no unsynchronised mutable state.
+// `image` (float32 [C, H, W] in [0, 1]) inside `box` (CHECKed inside), as uint8 round(255 x):
+// what Dataset::ImageRegion returns for a decoded image.
+torch::Tensor QuantizedRegion(const torch::Tensor& image, const PixelBox& box);
+
 class Dataset {
  public:
   virtual ~Dataset() = default;
@@ -29,6 +34,14 @@ class Dataset {
   // caller may modify. Fails (e.g. DataLoss naming the file) when a lazily decoded image is
   // corrupt or unreadable.
   virtual absl::StatusOr<torch::Tensor> Image(int64_t index) const = 0;
+
+  // Example `index` cut to the box `choose(H, W)` (H x W the image's size; a box outside it is a
+  // CHECK failure) as uint8 [C, h, w], value = round(255 x) of Image()'s: the input of crop-first
+  // transforms (ImageTransform::CropFirst, RandomResizedCrop). The default decodes Image() whole
+  // and cuts it; sources that can decode part of an image (ImageFolderDataset's JPEGs) override it
+  // and must return the same values. Errors as Image().
+  virtual absl::StatusOr<torch::Tensor> ImageRegion(int64_t index,
+                                                    const RegionChooser& choose) const;
 
   // Class of example `index` in [0, size()) (CHECKed), in [0, num_classes()).
   virtual int64_t Label(int64_t index) const = 0;

@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "robustness/datasets/pixel_box.h"
 
 namespace robustness {
 
@@ -27,6 +28,17 @@ namespace robustness {
 // here, as in PIL without LOAD_TRUNCATED_IMAGES; libjpeg's other recoverable warnings, such as
 // "extraneous bytes before marker", are tolerated as PIL tolerates them).
 absl::StatusOr<torch::Tensor> DecodeImageFile(const std::string& path);
+
+// As DecodeImageFile, but only the box `choose(H, W)` returns (H x W the file's size, read from
+// its header; a box outside the image is a CHECK failure), as uint8 [3, h, w], planar, the values
+// DecodeImageFile's would be x 255, exactly. For crop-first transforms (RandomResizedCrop): a JPEG
+// is decoded only where needed (rows above and below the box are entropy-decoded and skipped, the
+// IDCT runs only on the columns' iMCUs), a PNG is decoded whole and cut. Same errors as
+// DecodeImageFile; a truncated JPEG is an error even when the box lies above the damage.
+//
+// Example: DecodeImageFileRegion(path, [](int64_t h, int64_t w) { return PixelBox{0, 0, h / 2, w}; })
+absl::StatusOr<torch::Tensor> DecodeImageFileRegion(const std::string& path,
+                                                    const RegionChooser& choose);
 
 // Writes `image` (float32 [C, H, W], C = 1 or 3, values in [0, 1]; CHECKed except the range,
 // which is clamped) as an 8-bit grayscale or RGB PNG, pixel = round(255 * value). Decoding the

@@ -90,6 +90,11 @@ absl::StatusOr<torch::Tensor> ImageFolderDataset::Image(int64_t index) const {
   return DecodeImageFile(path(index));
 }
 
+absl::StatusOr<torch::Tensor> ImageFolderDataset::ImageRegion(int64_t index,
+                                                              const RegionChooser& choose) const {
+  return DecodeImageFileRegion(path(index), choose);
+}
+
 int64_t ImageFolderDataset::Label(int64_t index) const {
   CHECK_GE(index, 0);
   CHECK_LT(index, size());

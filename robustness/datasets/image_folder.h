@@ -37,6 +37,9 @@ class ImageFolderDataset : public Dataset {
   // see image_codec.h). H and W vary between files. DataLoss naming the path if the file is
   // corrupt or truncated; NotFound if it was removed after Open.
   absl::StatusOr<torch::Tensor> Image(int64_t index) const override;
+  // DecodeImageFileRegion: a JPEG is decoded only around the box (image_codec.h).
+  absl::StatusOr<torch::Tensor> ImageRegion(int64_t index,
+                                            const RegionChooser& choose) const override;
   int64_t Label(int64_t index) const override;
 
   // Sorted class (sub-folder) names; class_names()[label] is the folder of `label`.

@@ -42,6 +42,11 @@ absl::StatusOr<torch::Tensor> SubsetDataset::Image(int64_t index) const {
   return base_->Image(BaseIndex(index));
 }
 
+absl::StatusOr<torch::Tensor> SubsetDataset::ImageRegion(int64_t index,
+                                                         const RegionChooser& choose) const {
+  return base_->ImageRegion(BaseIndex(index), choose);
+}
+
 int64_t SubsetDataset::Label(int64_t index) const { return base_->Label(BaseIndex(index)); }
 
 int64_t SubsetDataset::BaseIndex(int64_t index) const {

@@ -33,6 +33,9 @@ class SubsetDataset : public Dataset {
   int64_t size() const override;
   int64_t num_classes() const override;
   absl::StatusOr<torch::Tensor> Image(int64_t index) const override;
+  // The base's, so a subset keeps its base's partial decoding.
+  absl::StatusOr<torch::Tensor> ImageRegion(int64_t index,
+                                            const RegionChooser& choose) const override;
   int64_t Label(int64_t index) const override;
 
   const std::vector<int64_t>& indices() const { return indices_; }

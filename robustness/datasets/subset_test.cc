@@ -51,5 +51,25 @@ TEST(SubsetDataset, MapsIndicesToBase) {
   EXPECT_FLOAT_EQ(subset.Image(0)->item<float>(), 4.0f / 255.0f);
 }
 
+// Dataset::ImageRegion's default (decode whole, cut, quantise) through a subset, which forwards to
+// its base: exactly the stored bytes inside the box, and the chooser sees the image's size.
+TEST(SubsetDataset, ImageRegionIsTheBasesStoredBytesInsideTheBox) {
+  at::manual_seed(2);
+  const torch::Tensor images = at::randint(0, 256, {3, 2, 5, 7}, at::kByte);
+  auto base = std::make_shared<InMemoryDataset>(images, torch::tensor({0, 1, 0}, torch::kLong), 2);
+  SubsetDataset subset(base, {2, 0});
+  int64_t seen_h = 0, seen_w = 0;
+  absl::StatusOr<torch::Tensor> region = subset.ImageRegion(0, [&](int64_t h, int64_t w) {
+    seen_h = h;
+    seen_w = w;
+    return PixelBox{1, 2, 3, 4};
+  });
+  ASSERT_THAT(region, IsOk());
+  EXPECT_EQ(seen_h, 5);
+  EXPECT_EQ(seen_w, 7);
+  ASSERT_EQ(region->scalar_type(), at::kByte);
+  EXPECT_TRUE(at::equal(*region, images[2].narrow(1, 1, 3).narrow(2, 2, 4)));
+}
+
 }  // namespace
 }  // namespace robustness

@@ -4,10 +4,12 @@
   /usr/bin/python3 tools/side_by_side/compare.py [--rounds 3] [--min_time 2] [--filter REGEX]
       [--pairs models,pgd]
 
-Builds //robustness/models:model_benchmark and //robustness/attacks:pgd_benchmark with -c opt,
+Builds //robustness/models:model_benchmark, //robustness/attacks:pgd_benchmark and
+//robustness/augmentation:augmentation_benchmark (its InputPipeline case) with -c opt,
 then alternates C++ and Python runs for `rounds` rounds (so drifting machine load hits both
 sides alike) and reports the median images/s of each case and C++ / Python, and the median
-GFLOP/s where the case reports FLOPs. Case names pair up as BM_<Name> (C++) <-> <Name> (Python).
+GFLOP/s where the case reports FLOPs. Case names pair up as BM_<Name> (C++) <-> <Name> (Python),
+or <Name>[variant] (Python) for several twins of one C++ case.
 --filter (a Python regex, re.search on the case name, e.g. 'Fmnist|_B1$') selects
 model-benchmark cases on both sides;
 --pairs picks which benchmark pairs run. It also checks that both sides count the same forward
@@ -29,7 +31,12 @@ PAIRS = {
                "tools/side_by_side/models_reference.py"),
     "pgd": ("//robustness/attacks:pgd_benchmark", "robustness/attacks/pgd_benchmark",
             "tools/side_by_side/pgd_reference.py"),
+    "input": ("//robustness/augmentation:augmentation_benchmark",
+              "robustness/augmentation/augmentation_benchmark",
+              "tools/side_by_side/input_pipeline_reference.py"),
 }
+# Pairs whose C++ binary holds more cases than the twin: the fixed case filter of each.
+FIXED_FILTER = {"input": "^InputPipeline_"}
 
 
 def case_name(benchmark_name):
@@ -45,7 +52,7 @@ def cpp_filter(binary, case_filter):
     cases = [case_name(n) for n in names if re.search(case_filter, case_name(n))]
     if not cases:
         sys.exit(f"--filter {case_filter!r} matches no case of {binary}")
-    return "^BM_(" + "|".join(cases) + ")/"
+    return "^BM_(" + "|".join(cases) + ")(/|$)"
 
 
 def run_cpp(binary, min_time, case_filter):
@@ -72,6 +79,10 @@ def run_python(script, min_time, case_filter):
     out = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT).stdout
     results = {}
     for line in out.splitlines():
+        if line.startswith("{"):  # {"name": ..., "images_per_second": ...}
+            record = json.loads(line)
+            results[record["name"]] = (record["images_per_second"], None, None)
+            continue
         m = re.match(r"^(\S+)\s.*?([\d.]+) images/s$", line)
         if not m:
             continue
@@ -87,18 +98,21 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--min_time", type=float, default=2.0)
     parser.add_argument("--filter", default="", help="regex selecting model-benchmark cases")
-    parser.add_argument("--pairs", default="models,pgd", help="comma-separated: models, pgd")
+    parser.add_argument("--pairs", default="models,pgd,input",
+                        help="comma-separated: models, pgd, input")
     args = parser.parse_args()
-    pairs = [PAIRS[name] for name in args.pairs.split(",")]
+    pair_names = args.pairs.split(",")
+    pairs = [PAIRS[name] for name in pair_names]
     subprocess.run(["bazel", "build", "-c", "opt"] + [p[0] for p in pairs], check=True, cwd=ROOT)
     bin_dir = subprocess.run(["bazel", "info", "-c", "opt", "bazel-bin"], check=True,
                              capture_output=True, text=True, cwd=ROOT).stdout.strip()
     cpp, py = {}, {}
     for r in range(args.rounds):
-        for target, binary, script in pairs:
-            case_filter = args.filter if target == PAIRS["models"][0] else ""
+        for pair_name, (target, binary, script) in zip(pair_names, pairs):
+            case_filter = args.filter if pair_name == "models" else ""
+            cpp_case_filter = FIXED_FILTER.get(pair_name, case_filter)
             for side, results in ((cpp, run_cpp(os.path.join(bin_dir, binary), args.min_time,
-                                                case_filter)),
+                                                cpp_case_filter)),
                                   (py, run_python(script, args.min_time, case_filter))):
                 for name, value in results.items():
                     side.setdefault(name, []).append(value)
@@ -111,12 +125,13 @@ def main():
     mismatches = []
     print("| case | C++ images/s | Python images/s | C++ / Python | C++ GFLOP/s | Python GFLOP/s |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    for name in cpp:
-        if name not in py:
-            continue
-        c, p = median(cpp[name], 0), median(py[name], 0)
-        cg, pg = median(cpp[name], 1), median(py[name], 1)
-        cf, pf = cpp[name][0][2], py[name][0][2]
+    # A twin case "<C++ case>[variant]" compares with that C++ case.
+    rows = [(name, name) for name in cpp if name in py]
+    rows += [(name, name.split("[")[0]) for name in py if "[" in name and name.split("[")[0] in cpp]
+    for name, cpp_name in rows:
+        c, p = median(cpp[cpp_name], 0), median(py[name], 0)
+        cg, pg = median(cpp[cpp_name], 1), median(py[name], 1)
+        cf, pf = cpp[cpp_name][0][2], py[name][0][2]
         if cf is not None and pf is not None and abs(cf - pf) > 1e-6 * pf:
             mismatches.append(f"{name}: C++ {cf:,.0f} vs Python {pf:,} FLOP/image")
         gflops = (f"{cg:.1f} | {pg:.1f}" if cg is not None and pg is not None else "- | -")

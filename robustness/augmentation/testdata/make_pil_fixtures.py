@@ -8,7 +8,10 @@ File format (little-endian): b"PILFIX1\\n", then records of
   u32 name length, name (ASCII), u32 channels, u32 height, u32 width, uint8 planar pixels.
 Records named "input <image>" hold the inputs; every other name is "key=value ..." pairs:
   op=<timm op name> level=<float> sign=<+1|-1> resample=<bilinear|bicubic> image=<image>
-  or kind=<pil function> arg=<float> image=<image> for direct Pillow calls.
+  or kind=<pil function> arg=<float> image=<image> for direct Pillow calls,
+  or kind=resized_crop box=<top>,<left>,<height>,<width> size=<height>,<width> resample=<filter>
+  image=<image>: img.crop(box).resize(size, resample), torchvision's RandomResizedCrop on PIL.
+The input "photo" is the whole photograph as PIL decodes it (Image.open(...).convert("RGB")).
 """
 import argparse
 import gzip
@@ -27,6 +30,7 @@ def load_inputs(fashion_images, photo):
     grey = np.frombuffer(raw, dtype=np.uint8, offset=16, count=28 * 28).reshape(28, 28)
     rgb = Image.open(photo).convert("RGB").resize((61, 47), Image.BILINEAR)
     return {
+        "photo": Image.open(photo).convert("RGB"),
         "grey": Image.fromarray(grey.copy(), "L"),
         "grey_rect": rgb.convert("L").resize((33, 20), Image.BILINEAR),
         "rgb": rgb,
@@ -113,6 +117,29 @@ def record(out, name, img):
     out.write(struct.pack("<I", len(n)) + n + struct.pack("<III", *a.shape) + a.tobytes())
 
 
+# (top, left, height, width) crops and output sizes: downscales by 1-3x (wide filter support), an
+# upscale, a non-square output, the whole image, and boxes touching every border.
+RESIZED_CROPS = {
+    "photo": [((0, 0, 600, 512), (224, 224)), ((37, 11, 401, 388), (224, 224)),
+              ((250, 300, 350, 212), (224, 224)), ((100, 100, 97, 131), (224, 224)),
+              ((5, 9, 480, 503), (224, 160)), ((0, 0, 41, 512), (7, 224)),
+              ((599, 511, 1, 1), (3, 3))],
+    "grey": [((0, 0, 28, 28), (28, 28)), ((3, 2, 20, 25), (28, 28)), ((0, 0, 28, 28), (11, 13))],
+    "rgb": [((1, 2, 40, 55), (32, 32)), ((0, 0, 47, 61), (100, 90))],
+}
+
+
+def write_resized_crops(out, inputs):
+    for image_name, crops in RESIZED_CROPS.items():
+        img = inputs[image_name]
+        for (top, left, height, width), (out_h, out_w) in crops:
+            for resample in ("bilinear", "bicubic"):
+                res = img.crop((left, top, left + width, top + height)).resize(
+                    (out_w, out_h), RESAMPLE[resample])
+                record(out, f"kind=resized_crop box={top},{left},{height},{width} "
+                            f"size={out_h},{out_w} resample={resample} image={image_name}", res)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--fashion_images", required=True)
@@ -124,7 +151,10 @@ def main():
         out.write(b"PILFIX1\n")
         for image_name, img in inputs.items():
             record(out, "input " + image_name, img)
+        write_resized_crops(out, inputs)
         for image_name, img in inputs.items():
+            if image_name == "photo":
+                continue
             fill = FILL[image_name]
             for op in OPS:
                 for level in LEVELS:

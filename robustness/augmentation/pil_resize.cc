@@ -1,0 +1,222 @@
+#include "robustness/augmentation/pil_resize.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "glog/logging.h"
+
+namespace robustness {
+namespace {
+
+// Fixed point of Resample.c: 32 bits - 8 (pixel) - 2 (headroom for negative lobes).
+constexpr int kPrecisionBits = 32 - 8 - 2;
+
+double BicubicFilter(double x) {
+  constexpr double a = -0.5;
+  x = std::fabs(x);
+  if (x < 1.0) return ((a + 2.0) * x - (a + 3.0)) * x * x + 1;
+  if (x < 2.0) return (((x - 5) * x + 8) * x - 4) * a;
+  return 0.0;
+}
+
+double BilinearFilter(double x) {
+  x = std::fabs(x);
+  return x < 1.0 ? 1.0 - x : 0.0;
+}
+
+// Per output index: the first input index, the number of taps, and `ksize` fixed-point weights.
+struct Coefficients {
+  int ksize = 0;
+  std::vector<int> first;
+  std::vector<int> count;
+  std::vector<int32_t> weights;  // out_size x ksize
+};
+
+Coefficients Precompute(int64_t in_size, int64_t out_size, Resample resample) {
+  const double support_1 = resample == Resample::kBicubic ? 2.0 : 1.0;
+  const double scale = static_cast<double>(in_size) / static_cast<double>(out_size);
+  const double filter_scale = std::max(scale, 1.0);
+  const double support = support_1 * filter_scale;
+  Coefficients c;
+  c.ksize = static_cast<int>(std::ceil(support)) * 2 + 1;
+  c.first.resize(out_size);
+  c.count.resize(out_size);
+  c.weights.assign(static_cast<size_t>(out_size) * c.ksize, 0);
+  std::vector<double> k(c.ksize);
+  for (int64_t xx = 0; xx < out_size; ++xx) {
+    const double center = (xx + 0.5) * scale;
+    const double ss = 1.0 / filter_scale;
+    // (int)(v + 0.5) truncates toward zero, as in C.
+    const int xmin = std::max(static_cast<int>(center - support + 0.5), 0);
+    const int xmax = std::min(static_cast<int>(center + support + 0.5), static_cast<int>(in_size)) -
+                     xmin;
+    double ww = 0.0;
+    for (int x = 0; x < xmax; ++x) {
+      const double t = (x + xmin - center + 0.5) * ss;
+      k[x] = resample == Resample::kBicubic ? BicubicFilter(t) : BilinearFilter(t);
+      ww += k[x];
+    }
+    int32_t* w = &c.weights[static_cast<size_t>(xx) * c.ksize];
+    for (int x = 0; x < xmax; ++x) {
+      const double v = ww != 0.0 ? k[x] / ww : k[x];
+      w[x] = static_cast<int32_t>(v < 0 ? -0.5 + v * (1 << kPrecisionBits)
+                                        : 0.5 + v * (1 << kPrecisionBits));
+    }
+    c.first[xx] = xmin;
+    c.count[xx] = xmax;
+  }
+  return c;
+}
+
+inline uint8_t Clip8(int32_t v) {
+  if (v >= (1 << kPrecisionBits << 8)) return 255;
+  if (v <= 0) return 0;
+  return static_cast<uint8_t>(v >> kPrecisionBits);
+}
+
+// One output row: o[x] = Clip8(2^21 + sum_j rows_j[x] * k[j]) for x in [0, width), j < taps, where
+// rows_j = base + j * width.
+void ResampleOneRow(const uint8_t* base, int64_t width, const int32_t* k, int taps, uint8_t* o) {
+  constexpr int32_t kHalf = 1 << (kPrecisionBits - 1);
+  int64_t x = 0;
+#if defined(__SSE2__)
+  // pmaddwd multiplies int16 pairs and adds them: split each weight (|w| < 2^23) into
+  // w = hi * 2^12 + lo with 0 <= lo < 2^12, both int16, and take the taps two at a time:
+  // r0 w0 + r1 w1 = ((r0 hi0 + r1 hi1) << 12) + (r0 lo0 + r1 lo1), exactly. An odd last tap
+  // pairs with itself at weight 0. Partial sums stay below 2^31 as Pillow's own int32 sums do.
+  constexpr int kMaxPairs = 64;
+  const int pairs = (taps + 1) / 2;
+  CHECK_LE(pairs, kMaxPairs) << "filter too wide";
+  __m128i vhi[kMaxPairs], vlo[kMaxPairs];
+  for (int p = 0; p < pairs; ++p) {
+    const int32_t w0 = k[2 * p], w1 = 2 * p + 1 < taps ? k[2 * p + 1] : 0;
+    const uint32_t hi0 = static_cast<uint32_t>(w0 >> 12) & 0xFFFF;  // arithmetic shift: floor
+    const uint32_t hi1 = static_cast<uint32_t>(w1 >> 12) & 0xFFFF;
+    vhi[p] = _mm_set1_epi32(static_cast<int32_t>((hi1 << 16) | hi0));
+    vlo[p] = _mm_set1_epi32(((w1 & 4095) << 16) | (w0 & 4095));
+  }
+  const __m128i zero = _mm_setzero_si128();
+  const __m128i half = _mm_set1_epi32(kHalf);
+  for (; x + 8 <= width; x += 8) {
+    __m128i acc03 = half, acc47 = half;
+    for (int p = 0; p < pairs; ++p) {
+      const uint8_t* r0 = base + (2 * p) * width + x;
+      const uint8_t* r1 = 2 * p + 1 < taps ? r0 + width : r0;
+      const __m128i a = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(r0));
+      const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(r1));
+      const __m128i ab = _mm_unpacklo_epi8(a, b);        // a0 b0 a1 b1 ... a7 b7
+      const __m128i ab03 = _mm_unpacklo_epi8(ab, zero);  // int16 pairs for x .. x + 3
+      const __m128i ab47 = _mm_unpackhi_epi8(ab, zero);  // x + 4 .. x + 7
+      acc03 = _mm_add_epi32(acc03, _mm_add_epi32(_mm_slli_epi32(_mm_madd_epi16(ab03, vhi[p]), 12),
+                                                 _mm_madd_epi16(ab03, vlo[p])));
+      acc47 = _mm_add_epi32(acc47, _mm_add_epi32(_mm_slli_epi32(_mm_madd_epi16(ab47, vhi[p]), 12),
+                                                 _mm_madd_epi16(ab47, vlo[p])));
+    }
+    // Clip8: v >> 22 clamped to [0, 255], by the saturating packs.
+    const __m128i words = _mm_packs_epi32(_mm_srai_epi32(acc03, kPrecisionBits),
+                                          _mm_srai_epi32(acc47, kPrecisionBits));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(o + x), _mm_packus_epi16(words, words));
+  }
+#endif
+  for (; x < width; ++x) {
+    int32_t ss = kHalf;
+    for (int j = 0; j < taps; ++j) ss += int32_t{base[j * width + x]} * k[j];
+    o[x] = Clip8(ss);
+  }
+}
+
+// out[i][x] = Clip8(sum_j in[first_i + j][x] * k_i[j]) for i in [0, n), x in [0, width): one
+// resampling pass along the slow axis of a row-major `in` with rows of `width` values, vectorised
+// over x (every x shares the weights).
+void ResampleRows(const uint8_t* in, int64_t width, const Coefficients& c, int64_t first_offset,
+                  int64_t n, uint8_t* out) {
+  for (int64_t i = 0; i < n; ++i) {
+    ResampleOneRow(in + (c.first[i] - first_offset) * width, width,
+                   &c.weights[static_cast<size_t>(i) * c.ksize], c.count[i], out + i * width);
+  }
+}
+
+// out[x][y] = in[y][x] for a rows x cols block: 8 x 8 blocks with SSE2 byte shuffles, the ragged
+// edges one byte at a time.
+void Transpose(const uint8_t* in, int64_t rows, int64_t cols, uint8_t* out) {
+  int64_t y0 = 0;
+#if defined(__SSE2__)
+  for (; y0 + 8 <= rows; y0 += 8) {
+    int64_t x0 = 0;
+    for (; x0 + 8 <= cols; x0 += 8) {
+      __m128i r[8];
+      for (int k = 0; k < 8; ++k) {
+        r[k] = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(in + (y0 + k) * cols + x0));
+      }
+      const __m128i t0 = _mm_unpacklo_epi8(r[0], r[1]), t1 = _mm_unpacklo_epi8(r[2], r[3]);
+      const __m128i t2 = _mm_unpacklo_epi8(r[4], r[5]), t3 = _mm_unpacklo_epi8(r[6], r[7]);
+      const __m128i u0 = _mm_unpacklo_epi16(t0, t1), u1 = _mm_unpackhi_epi16(t0, t1);
+      const __m128i u2 = _mm_unpacklo_epi16(t2, t3), u3 = _mm_unpackhi_epi16(t2, t3);
+      // Each v holds two output rows (input columns), 8 bytes each.
+      const __m128i v[4] = {_mm_unpacklo_epi32(u0, u2), _mm_unpackhi_epi32(u0, u2),
+                            _mm_unpacklo_epi32(u1, u3), _mm_unpackhi_epi32(u1, u3)};
+      for (int k = 0; k < 4; ++k) {
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(out + (x0 + 2 * k) * rows + y0), v[k]);
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(out + (x0 + 2 * k + 1) * rows + y0),
+                         _mm_srli_si128(v[k], 8));
+      }
+    }
+    for (; x0 < cols; ++x0) {
+      for (int64_t y = y0; y < y0 + 8; ++y) out[x0 * rows + y] = in[y * cols + x0];
+    }
+  }
+#endif
+  for (; y0 < rows; ++y0) {
+    for (int64_t x = 0; x < cols; ++x) out[x * rows + y0] = in[y0 * cols + x];
+  }
+}
+
+}  // namespace
+
+// Both passes are ResampleRows: the horizontal one runs on the transposed plane (so it too
+// vectorises over a contiguous axis) and its result is transposed back. The arithmetic per output
+// value is Pillow's, term for term (integer sums, so the order of terms does not matter).
+Uint8Image PilResize(const Uint8Image& image, int64_t height, int64_t width, Resample resample) {
+  CHECK_GE(height, 1);
+  CHECK_GE(width, 1);
+  CHECK(image.channels >= 1 && image.height >= 1 && image.width >= 1) << "empty image";
+  const bool need_horizontal = width != image.width;
+  const bool need_vertical = height != image.height;
+  if (!need_horizontal && !need_vertical) return image;
+  const Coefficients vert = Precompute(image.height, height, resample);
+  // Rows the vertical pass reads: the horizontal pass only computes those.
+  const int64_t row_first = need_vertical ? vert.first[0] : 0;
+  const int64_t row_last =
+      need_vertical ? vert.first[height - 1] + vert.count[height - 1] : image.height;
+  const int64_t rows = row_last - row_first;
+  Uint8Image out(image.channels, height, width);
+  std::vector<uint8_t> transposed, horizontal_t, horizontal;
+  for (int64_t c = 0; c < image.channels; ++c) {
+    const uint8_t* plane = image.plane(c);
+    int64_t plane_first_row = 0;
+    if (need_horizontal) {
+      const Coefficients hor = Precompute(image.width, width, resample);
+      transposed.resize(static_cast<size_t>(rows) * image.width);
+      Transpose(plane + row_first * image.width, rows, image.width, transposed.data());
+      horizontal_t.resize(static_cast<size_t>(width) * rows);
+      ResampleRows(transposed.data(), rows, hor, 0, width, horizontal_t.data());
+      horizontal.resize(static_cast<size_t>(rows) * width);
+      Transpose(horizontal_t.data(), width, rows, horizontal.data());
+      plane = horizontal.data();
+      plane_first_row = row_first;
+    }
+    if (need_vertical) {
+      ResampleRows(plane, width, vert, plane_first_row, height, out.plane(c));
+    } else {
+      std::copy_n(plane, out.plane_size(), out.plane(c));
+    }
+  }
+  return out;
+}
+
+}  // namespace robustness
