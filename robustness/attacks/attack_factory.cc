@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "robustness/attacks/apgd.h"
 #include "robustness/attacks/fgsm.h"
 #include "robustness/attacks/pgd.h"
 #include "robustness/attacks/radius.h"
@@ -20,10 +21,12 @@ absl::Status ValidateAttackConfig(const proto::AttackConfig& config) {
       return ValidateFgsmConfig(config.fgsm(), "attack.fgsm");
     case proto::AttackConfig::kPgd:
       return ValidatePgdConfig(config.pgd(), "attack.pgd");
+    case proto::AttackConfig::kApgd:
+      return ValidateApgdConfig(config.apgd(), "attack.apgd");
     case proto::AttackConfig::ATTACK_NOT_SET:
       break;
   }
-  return absl::InvalidArgumentError("attack.attack: must be set (one of fgsm, pgd)");
+  return absl::InvalidArgumentError("attack.attack: must be set (one of fgsm, pgd, apgd)");
 }
 
 absl::StatusOr<std::unique_ptr<Attack>> CreateAttack(const proto::AttackConfig& config,
@@ -35,6 +38,8 @@ absl::StatusOr<std::unique_ptr<Attack>> CreateAttack(const proto::AttackConfig& 
       return std::make_unique<Fgsm>(config.name(), config.fgsm(), epsilon);
     case proto::AttackConfig::kPgd:
       return std::make_unique<Pgd>(config.name(), config.pgd(), epsilon);
+    case proto::AttackConfig::kApgd:
+      return std::make_unique<Apgd>(config.name(), config.apgd(), epsilon);
     case proto::AttackConfig::ATTACK_NOT_SET:
       break;
   }

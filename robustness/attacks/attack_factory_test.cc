@@ -71,10 +71,17 @@ TEST(ValidateAttackConfig, NamesTheFieldPathOnEveryError) {
   EXPECT_THAT(ValidateAttackConfig(Config(R"pb(fgsm { norm: LINF target_mode: UNTARGETED })pb")),
               Invalid("attack.name: must be a non-empty column label"));
   EXPECT_THAT(ValidateAttackConfig(Config(R"pb(name: "x")pb")),
-              Invalid("attack.attack: must be set (one of fgsm, pgd)"));
+              Invalid("attack.attack: must be set (one of fgsm, pgd, apgd)"));
   EXPECT_THAT(ValidateAttackConfig(Config(R"pb(name: "x" fgsm { norm: LINF })pb")),
               Invalid("attack.fgsm.target_mode: must be UNTARGETED, TARGET_RANDOM_OTHER or "
                       "TARGET_LEAST_LIKELY, got TARGET_MODE_UNSPECIFIED"));
+  EXPECT_THAT(
+      ValidateAttackConfig(Config(R"pb(name: "APGD-CE"
+                                       apgd {
+                                         norm: LINF loss: CE num_iterations: 100 restarts: 1
+                                         num_target_classes: 0 rho: 0.75 eot_iterations: 0
+                                       })pb")),
+      Invalid("attack.apgd.eot_iterations: must be >= 1, got 0"));
   proto::AttackConfig pgd = Config(kPgd);
   pgd.mutable_pgd()->mutable_step_absolute()->set_over_255(300);
   EXPECT_THAT(ValidateAttackConfig(pgd),

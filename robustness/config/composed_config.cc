@@ -346,4 +346,16 @@ absl::Status ReadComposedConfig(const std::string& path, Message* message,
   return ComposeFile(path, "", message, &out->entries(), &stack);
 }
 
+absl::Status ReadComposedConfigWithFragment(const std::string& path, const std::string& fragment,
+                                            google::protobuf::Message* message,
+                                            ConfigOrigins* origins) {
+  namespace fs = std::filesystem;
+  if (fragment.empty()) return ReadComposedConfig(path, message, origins);
+  std::error_code ec;
+  const std::string absolute = fs::absolute(path, ec).string();
+  if (!fs::exists(absolute)) return absl::NotFoundError(absl::StrCat("cannot read config: ", path));
+  return ParseComposedConfig(absl::StrCat("include: \"", absolute, "\"\n", fragment), "--set",
+                             fs::path(absolute).parent_path().string(), message, origins);
+}
+
 }  // namespace robustness

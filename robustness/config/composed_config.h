@@ -75,6 +75,14 @@ absl::Status ParseComposedConfig(absl::string_view text, absl::string_view sourc
                                  const std::string& base_dir, google::protobuf::Message* message,
                                  ConfigOrigins* origins = nullptr);
 
+// ReadComposedConfig(path), then the command line's `fragment` (text of the same message, e.g.
+// a tool's --set flag; empty = none) on top: the file is the fragment's include, so the
+// fragment's fields override it and its errors name "--set:<line>:<column>". NotFound naming
+// `path` if it does not exist.
+absl::Status ReadComposedConfigWithFragment(const std::string& path, const std::string& fragment,
+                                            google::protobuf::Message* message,
+                                            ConfigOrigins* origins = nullptr);
+
 // Overrides `base` with every field set in `overrides` (same type), by the rules above; the
 // `include` fields are ignored. Exposed for tools that layer command-line fragments.
 void MergeOverride(const google::protobuf::Message& overrides, google::protobuf::Message* base);

@@ -19,23 +19,11 @@
 namespace robustness {
 
 absl::StatusOr<tools::TrainResult> RunTrainTool(const TrainToolOptions& options) {
-  namespace fs = std::filesystem;
   tools::TrainConfig config;
   ConfigOrigins origins;
   const std::string source = options.config_path;
-  if (options.set_fragment.empty()) {
-    RETURN_IF_ERROR(ReadComposedConfig(options.config_path, &config, &origins));
-  } else {
-    // The file is the fragment's include: the fragment's fields override it.
-    std::error_code ec;
-    const std::string absolute = fs::absolute(options.config_path, ec).string();
-    if (!fs::exists(absolute)) {
-      return absl::NotFoundError(absl::StrCat("cannot read config: ", options.config_path));
-    }
-    RETURN_IF_ERROR(ParseComposedConfig(
-        absl::StrCat("include: \"", absolute, "\"\n", options.set_fragment), "--set",
-        fs::path(absolute).parent_path().string(), &config, &origins));
-  }
+  RETURN_IF_ERROR(ReadComposedConfigWithFragment(options.config_path, options.set_fragment,
+                                                 &config, &origins));
   RETURN_IF_ERROR(RequireAllFieldsSet(config, source));
   RETURN_IF_ERROR(ValidateRuntimeBlock(config.runtime(), "runtime", source, origins));
   RETURN_IF_ERROR(ValidateDataBlock(config.train_data(), "train_data", source, origins));

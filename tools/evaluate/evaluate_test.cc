@@ -1,0 +1,141 @@
+// tools/evaluate as a user runs it (the real binaries, in child processes): train a tiny model
+// with tools/train, evaluate its checkpoint and its exported torch.save file, and the errors.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "robustness/base/atomic_file.h"
+
+namespace robustness {
+namespace {
+
+std::string g_train;
+std::string g_evaluate;
+constexpr char kTrainConfig[] = "tools/train/testdata/tiny_resnet.pbtxt";
+constexpr char kEvalConfig[] = "tools/evaluate/testdata/tiny_eval.pbtxt";
+
+std::string Dir(const std::string& name) { return ::testing::TempDir() + "/" + name; }
+
+// Runs `binary` with `args`, stdout and stderr to `log`; returns the exit status (-1 on a signal).
+int RunBinary(const std::string& binary, std::vector<std::string> args, const std::string& log) {
+  args.insert(args.begin(), binary);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    FILE* f = std::freopen(log.c_str(), "w", stderr);
+    FILE* g = std::freopen(log.c_str(), "a", stdout);
+    (void)f;
+    (void)g;
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(binary.c_str(), argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// The tiny model, trained once for every test.
+class EvaluateTool : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    ASSERT_EQ(RunBinary(g_train,
+                  {std::string("--config=") + kTrainConfig, "--output_dir=" + Dir("model"),
+                   "--export=" + Dir("model.pth")},
+                  Dir("train.log")),
+              0)
+        << *ReadFileToString(Dir("train.log"));
+  }
+  static std::string Checkpoint() {
+    return "weights { checkpoint: \"" + Dir("model") + "/checkpoint.pt\" }";
+  }
+};
+
+std::string Field(const std::string& json, const std::string& name) {
+  const size_t at = json.find("\"" + name + "\": ");
+  if (at == std::string::npos) return "(no " + name + ")";
+  const size_t begin = at + name.size() + 4;
+  return json.substr(begin, json.find_first_of(",\n", begin) - begin);
+}
+
+TEST_F(EvaluateTool, CheckpointAndExportedFileGiveTheSameNumbers) {
+  ASSERT_EQ(RunBinary(g_evaluate,
+                {std::string("--config=") + kEvalConfig, "--set=" + Checkpoint(),
+                 "--output_dir=" + Dir("from_checkpoint")},
+                Dir("a.log")),
+            0)
+      << *ReadFileToString(Dir("a.log"));
+  ASSERT_EQ(RunBinary(g_evaluate,
+                {std::string("--config=") + kEvalConfig,
+                 "--set=weights { torch_save { path: \"" + Dir("model.pth") + "\" key: \"\" } }",
+                 "--output_dir=" + Dir("from_file")},
+                Dir("b.log")),
+            0)
+      << *ReadFileToString(Dir("b.log"));
+  const std::string a = *ReadFileToString(Dir("from_checkpoint/results.json"));
+  const std::string b = *ReadFileToString(Dir("from_file/results.json"));
+  EXPECT_EQ(Field(a, "num_images"), "\"64\"");
+  for (const char* name : {"clean_accuracy", "robust_accuracy", "accuracy"}) {
+    EXPECT_EQ(Field(a, name), Field(b, name)) << name;
+  }
+  const double clean = std::stod(Field(a, "clean_accuracy"));
+  const double robust = std::stod(Field(a, "robust_accuracy"));
+  EXPECT_GT(clean, 30.0);
+  EXPECT_LE(robust, clean);
+  const std::string md = *ReadFileToString(Dir("from_checkpoint/results.md"));
+  EXPECT_TRUE(absl::StrContains(md, "| 4/255 |")) << md;
+  EXPECT_TRUE(absl::StrContains(md, "APGD-T")) << md;
+}
+
+TEST_F(EvaluateTool, BadInputIsAClearError) {
+  struct Case {
+    std::string set;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"model { resnet { base_width: 16 } } " + Checkpoint(), "does not fit the model"},
+      {"weights { checkpoint: \"/no/such/checkpoint.pt\" }", "/no/such/checkpoint.pt"},
+      {Checkpoint() + " evaluation { radii { pixels: 2 } }", "must be in (0, 1] pixel units"},
+      {Checkpoint() +
+           " evaluation { attacks { name: \"bad\" apgd { norm: LINF loss: CE num_iterations: 0 "
+           "restarts: 1 num_target_classes: 0 rho: 0.75 eot_iterations: 1 } } }",
+       "apgd.num_iterations: must be >= 1, got 0"},
+      {Checkpoint() + " model { num_classes: 7 }", "does not fit the model"},
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const std::string log = Dir(absl::StrCat("bad", i, ".log"));
+    const int status = RunBinary(g_evaluate,
+                           {std::string("--config=") + kEvalConfig, "--set=" + cases[i].set,
+                            "--output_dir=" + Dir(absl::StrCat("bad", i))},
+                           log);
+    EXPECT_NE(status, 0) << i;
+    const std::string text = *ReadFileToString(log);
+    EXPECT_TRUE(absl::StrContains(text, cases[i].message)) << i << ": " << text;
+    EXPECT_FALSE(std::filesystem::exists(Dir(absl::StrCat("bad", i, "/results.json")))) << i;
+  }
+}
+
+}  // namespace
+}  // namespace robustness
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.rfind("--train_binary=", 0) == 0) robustness::g_train = arg.substr(15);
+    if (arg.rfind("--evaluate_binary=", 0) == 0) robustness::g_evaluate = arg.substr(18);
+  }
+  if (robustness::g_train.empty() || robustness::g_evaluate.empty()) {
+    std::fprintf(stderr, "usage: evaluate_test --train_binary=PATH --evaluate_binary=PATH\n");
+    return 2;
+  }
+  return RUN_ALL_TESTS();
+}

@@ -1,0 +1,146 @@
+#include "tools/evaluate/evaluate_tool.h"
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "robustness/attacks/radius.h"
+#include "robustness/augmentation/transform_factory.h"
+#include "robustness/base/atomic_file.h"
+#include "robustness/base/seed.h"
+#include "robustness/base/status_macros.h"
+#include "robustness/config/composed_config.h"
+#include "robustness/config/require_fields.h"
+#include "robustness/datasets/dataset_factory.h"
+#include "robustness/evaluation/robust_accuracy.h"
+#include "robustness/harness/experiment.h"
+#include "robustness/models/model_factory.h"
+#include "robustness/weights/checkpoint_weights.h"
+#include "robustness/weights/module_state_dict.h"
+
+namespace robustness {
+namespace {
+
+// Loads the configured weights strictly into `model`; returns what was loaded.
+absl::StatusOr<std::string> LoadWeights(const tools::WeightsSource& source,
+                                        torch::nn::Module& model) {
+  switch (source.source_case()) {
+    case tools::WeightsSource::kCheckpoint: {
+      ASSIGN_OR_RETURN(StateDict state, ReadCheckpointWeights(source.checkpoint()));
+      RETURN_IF_ERROR(LoadStateDict(state, model, source.checkpoint()));
+      return absl::StrCat("training checkpoint ", source.checkpoint());
+    }
+    case tools::WeightsSource::kTorchSave: {
+      if (!source.torch_save().has_path() || !source.torch_save().has_key()) {
+        return absl::InvalidArgumentError(
+            "weights.torch_save: set both path and key (key \"\" unwraps model / state_dict / "
+            "... automatically)");
+      }
+      ASSIGN_OR_RETURN(StateDictFile file, LoadWeightsFile(source.torch_save().path(), model,
+                                                           source.torch_save().key()));
+      return absl::StrCat(source.torch_save().path(), ": ", file.Describe());
+    }
+    case tools::WeightsSource::SOURCE_NOT_SET:
+      break;
+  }
+  return absl::InvalidArgumentError(
+      "weights: set checkpoint: \"<training checkpoint>\" or torch_save { path key }");
+}
+
+}  // namespace
+
+absl::StatusOr<tools::EvaluateResult> RunEvaluateTool(const EvaluateToolOptions& options) {
+  tools::EvaluateConfig config;
+  ConfigOrigins origins;
+  RETURN_IF_ERROR(ReadComposedConfigWithFragment(options.config_path, options.set_fragment,
+                                                 &config, &origins));
+  const std::string& source = options.config_path;
+  RETURN_IF_ERROR(RequireAllFieldsSet(config, source));
+  RETURN_IF_ERROR(ValidateRuntimeBlock(config.runtime(), "runtime", source, origins));
+  RETURN_IF_ERROR(ValidateDataBlock(config.data(), "data", source, origins));
+  RETURN_IF_ERROR(
+      ValidateRobustnessBlock(config.evaluation(), "evaluation", config.data(), source, origins));
+  RETURN_IF_ERROR(ValidateEvalTransform(config.eval_transform()));
+  if (options.output_dir.empty()) {
+    return absl::InvalidArgumentError("--output_dir is required");
+  }
+  ASSIGN_OR_RETURN(torch::Device device, ParseDevice(config.runtime().device(), true));
+  ConfigureRuntime(config.runtime().seed(), config.runtime().num_threads());
+
+  ASSIGN_OR_RETURN(ImageClassifier model, CreateModel(config.model()));
+  ASSIGN_OR_RETURN(std::string weights, LoadWeights(config.weights(), *model));
+  model->to(device);
+  model->eval();
+  ASSIGN_OR_RETURN(std::shared_ptr<const Dataset> data, CreateDataset(config.data()));
+  if (data->num_classes() != config.model().num_classes()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "model.num_classes: ", config.model().num_classes(), " but the data has ",
+        data->num_classes(), " classes"));
+  }
+  ASSIGN_OR_RETURN(ImageTransform eval_transform, CreateEvalTransform(config.eval_transform()));
+  EvalOptions eval{config.name(), config.runtime().seed(), config.runtime().data_loader_threads(),
+                   device};
+  ASSIGN_OR_RETURN(RobustnessReport report,
+                   EvaluateRobustness(*model, data, eval_transform, config.evaluation(), eval));
+
+  tools::EvaluateResult result;
+  result.set_name(config.name());
+  result.set_weights(weights);
+  result.set_num_parameters(CountParameters(*model));
+  result.set_num_images(report.num_images);
+  result.set_clean_accuracy(100.0 * report.clean_accuracy);
+  for (const RadiusResult& r : report.radii) {
+    harness::RadiusAccuracy* out = result.add_robust();
+    out->set_epsilon(r.epsilon);
+    out->set_label(r.label);
+    out->set_robust_accuracy(100.0 * r.robust_accuracy);
+    for (const AttackAccuracy& a : r.per_attack) {
+      harness::AttackAccuracy* pa = out->add_per_attack();
+      pa->set_attack(a.attack);
+      pa->set_accuracy(100.0 * a.accuracy);
+    }
+  }
+  result.set_seconds(report.seconds);
+  result.set_images_per_second(report.seconds > 0 ? report.num_images / report.seconds : 0.0);
+  result.set_seed(config.runtime().seed());
+
+  std::error_code ec;
+  std::filesystem::create_directories(options.output_dir, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot create --output_dir ", options.output_dir, ": ", ec.message()));
+  }
+  ASSIGN_OR_RETURN(std::string json, ToResultJson(result));
+  RETURN_IF_ERROR(WriteFileAtomically(options.output_dir + "/results.json", json));
+  RETURN_IF_ERROR(
+      WriteFileAtomically(options.output_dir + "/results.md", RenderEvaluateMarkdown(result)));
+  return result;
+}
+
+std::string RenderEvaluateMarkdown(const tools::EvaluateResult& result) {
+  std::string md = absl::StrCat("# ", result.name(), ": robustness evaluation\n\n");
+  absl::StrAppendFormat(&md,
+                        "Weights: %s (%.3fM parameters). %d images, attack seed %d, %.1f s "
+                        "(%.2f images/s). Accuracies in %%; robust accuracy is the per-image "
+                        "worst case over the attacks.\n\n",
+                        result.weights(), result.num_parameters() / 1e6, result.num_images(),
+                        result.seed(), result.seconds(), result.images_per_second());
+  absl::StrAppendFormat(&md, "| Radius | Robust | Each attack alone |\n| --- | ---: | --- |\n");
+  absl::StrAppendFormat(&md, "| clean | %.2f | |\n", result.clean_accuracy());
+  for (const harness::RadiusAccuracy& r : result.robust()) {
+    std::vector<std::string> each;
+    for (const harness::AttackAccuracy& a : r.per_attack()) {
+      each.push_back(absl::StrFormat("%s %.2f", a.attack(), a.accuracy()));
+    }
+    absl::StrAppendFormat(&md, "| %s | %.2f | %s |\n", r.label(), r.robust_accuracy(),
+                          absl::StrJoin(each, ", "));
+  }
+  return md;
+}
+
+}  // namespace robustness
