@@ -8,6 +8,7 @@
 #include "robustness/attacks/fgsm.h"
 #include "robustness/attacks/pgd.h"
 #include "robustness/attacks/radius.h"
+#include "robustness/attacks/square.h"
 #include "robustness/base/status_macros.h"
 
 namespace robustness {
@@ -23,10 +24,12 @@ absl::Status ValidateAttackConfig(const proto::AttackConfig& config) {
       return ValidatePgdConfig(config.pgd(), "attack.pgd");
     case proto::AttackConfig::kApgd:
       return ValidateApgdConfig(config.apgd(), "attack.apgd");
+    case proto::AttackConfig::kSquare:
+      return ValidateSquareConfig(config.square(), "attack.square");
     case proto::AttackConfig::ATTACK_NOT_SET:
       break;
   }
-  return absl::InvalidArgumentError("attack.attack: must be set (one of fgsm, pgd, apgd)");
+  return absl::InvalidArgumentError("attack.attack: must be set (one of fgsm, pgd, apgd, square)");
 }
 
 absl::StatusOr<std::unique_ptr<Attack>> CreateAttack(const proto::AttackConfig& config,
@@ -40,6 +43,8 @@ absl::StatusOr<std::unique_ptr<Attack>> CreateAttack(const proto::AttackConfig& 
       return std::make_unique<Pgd>(config.name(), config.pgd(), epsilon);
     case proto::AttackConfig::kApgd:
       return std::make_unique<Apgd>(config.name(), config.apgd(), epsilon);
+    case proto::AttackConfig::kSquare:
+      return std::make_unique<Square>(config.name(), config.square(), epsilon);
     case proto::AttackConfig::ATTACK_NOT_SET:
       break;
   }

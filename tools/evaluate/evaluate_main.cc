@@ -25,6 +25,9 @@ ABSL_FLAG(std::string, set, "",
           "EvaluateConfig text overriding fields of --config, e.g. "
           "'weights { checkpoint: \"/path/checkpoint.pt\" }'.");
 ABSL_FLAG(std::string, output_dir, "", "Where results.json and results.md go (created).");
+ABSL_FLAG(bool, save_adversarial, false,
+          "auto_attack mode: also write adversarial.pth (torch.save: the adversarial images, "
+          "labels, predictions, per radius) for Python's torch.load.");
 
 int main(int argc, char** argv) {
   robustness::PrepareTensorProcess(argv);
@@ -41,6 +44,7 @@ int main(int argc, char** argv) {
   options.config_path = robustness::ResolveUserPath(options.config_path);
   options.set_fragment = absl::GetFlag(FLAGS_set);
   options.output_dir = robustness::ResolveUserPath(absl::GetFlag(FLAGS_output_dir));
+  options.save_adversarial = absl::GetFlag(FLAGS_save_adversarial);
   absl::StatusOr<robustness::tools::EvaluateResult> result;
   try {
     result = robustness::RunEvaluateTool(options);

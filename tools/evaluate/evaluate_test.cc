@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -95,6 +96,36 @@ TEST_F(EvaluateTool, CheckpointAndExportedFileGiveTheSameNumbers) {
   EXPECT_TRUE(absl::StrContains(md, "APGD-T")) << md;
 }
 
+TEST_F(EvaluateTool, AutoAttackModeWritesStagesPerImageOutcomesAndAdversarialImages) {
+  const std::string set =
+      Checkpoint() +
+      " auto_attack { norm: LINF radii { over_255: 4 } version: CUSTOM "
+      "stages { name: \"APGD-CE\" apgd { norm: LINF loss: CE num_iterations: 10 restarts: 1 "
+      "num_target_classes: 0 rho: 0.75 eot_iterations: 1 } } "
+      "stages { name: \"Square\" square { norm: LINF num_queries: 50 p_init: 0.8 restarts: 1 } } "
+      "num_images: 40 batch_size: 16 }";
+  ASSERT_EQ(RunBinary(g_evaluate,
+                      {std::string("--config=") + kEvalConfig, "--set=" + set,
+                       "--output_dir=" + Dir("aa"), "--save_adversarial"},
+                      Dir("aa.log")),
+            0)
+      << *ReadFileToString(Dir("aa.log"));
+  const std::string md = *ReadFileToString(Dir("aa/results.md"));
+  EXPECT_TRUE(absl::StrContains(md, "after APGD-CE | after Square")) << md;
+  const std::string csv = *ReadFileToString(Dir("aa/per_image.csv"));
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 41);
+  EXPECT_TRUE(absl::StartsWith(csv, "index,label,clean_prediction,fooled_by eps=4/255,"));
+  // Python reads the adversarial images (Debian's python3-torch, as the acceptance check does).
+  const std::string check =
+      "import torch, sys; d = torch.load(sys.argv[1]); x = d['x_adv eps=4/255']; "
+      "assert tuple(x.shape) == (40, 1, 28, 28), x.shape; "
+      "assert d['labels'].shape == (40,); assert 0 <= float(x.min()) and float(x.max()) <= 1";
+  EXPECT_EQ(RunBinary("/usr/bin/python3", {"-c", check, Dir("aa/adversarial.pth")},
+                      Dir("py.log")),
+            0)
+      << *ReadFileToString(Dir("py.log"));
+}
+
 TEST_F(EvaluateTool, BadInputIsAClearError) {
   struct Case {
     std::string set;
@@ -109,6 +140,10 @@ TEST_F(EvaluateTool, BadInputIsAClearError) {
            "restarts: 1 num_target_classes: 0 rho: 0.75 eot_iterations: 1 } } }",
        "apgd.num_iterations: must be >= 1, got 0"},
       {Checkpoint() + " model { num_classes: 7 }", "does not fit the model"},
+      {Checkpoint() + " auto_attack { norm: LINF radii { over_255: 4 } version: STANDARD "
+                      "stages { name: \"Square\" square { norm: LINF num_queries: 5 p_init: 0.8 "
+                      "restarts: 1 } } num_images: 8 batch_size: 8 }",
+       "STANDARD needs FAB-T, which is not built yet"},
   };
   for (size_t i = 0; i < cases.size(); ++i) {
     const std::string log = Dir(absl::StrCat("bad", i, ".log"));

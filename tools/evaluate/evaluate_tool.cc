@@ -17,11 +17,13 @@
 #include "robustness/config/composed_config.h"
 #include "robustness/config/require_fields.h"
 #include "robustness/datasets/dataset_factory.h"
+#include "robustness/evaluation/auto_attack_eval.h"
 #include "robustness/evaluation/robust_accuracy.h"
 #include "robustness/harness/experiment.h"
 #include "robustness/models/model_factory.h"
 #include "robustness/weights/checkpoint_weights.h"
 #include "robustness/weights/module_state_dict.h"
+#include "robustness/weights/state_dict_io.h"
 
 namespace robustness {
 namespace {
@@ -52,6 +54,54 @@ absl::StatusOr<std::string> LoadWeights(const tools::WeightsSource& source,
       "weights: set checkpoint: \"<training checkpoint>\" or torch_save { path key }");
 }
 
+void FillAutoAttackResult(const AutoAttackEvalReport& report, tools::EvaluateResult* result) {
+  const double n = static_cast<double>(report.num_images);
+  result->set_num_images(report.num_images);
+  result->set_clean_accuracy(100.0 * report.clean_correct / n);
+  result->set_seconds(report.seconds);
+  result->set_images_per_second(report.seconds > 0 ? n / report.seconds : 0.0);
+  for (const AutoAttackRadiusResult& r : report.radii) {
+    tools::AutoAttackRadius* out = result->add_auto_attack();
+    out->set_epsilon(r.epsilon);
+    out->set_label(r.label);
+    for (const AutoAttackStageTotals& s : r.stages) {
+      tools::AutoAttackStage* stage = out->add_stages();
+      stage->set_name(s.name);
+      stage->set_robust_accuracy(100.0 * s.robust_after / n);
+      stage->set_attacked(s.attacked);
+      stage->set_fooled(s.fooled);
+      stage->set_seconds(s.seconds);
+    }
+    out->set_robust_accuracy(100.0 * r.robust / n);
+    out->set_max_perturbation(r.max_perturbation);
+    for (const std::string& w : r.warnings) out->add_warnings(w);
+  }
+}
+
+// index,label,clean_prediction, then per radius: the first stage that fooled the image ("clean
+// error" / "robust" otherwise) and its final prediction.
+std::string PerImageCsv(const AutoAttackEvalReport& report,
+                        const proto::AutoAttackEvalConfig& config) {
+  std::string csv = "index,label,clean_prediction";
+  for (const AutoAttackRadiusResult& r : report.radii) {
+    absl::StrAppend(&csv, ",fooled_by eps=", r.label, ",prediction eps=", r.label);
+  }
+  csv += "\n";
+  const auto labels = report.labels.accessor<int64_t, 1>();
+  const auto clean = report.clean_prediction.accessor<int64_t, 1>();
+  for (int64_t i = 0; i < report.num_images; ++i) {
+    absl::StrAppend(&csv, i, ",", labels[i], ",", clean[i]);
+    for (const AutoAttackRadiusResult& r : report.radii) {
+      const int64_t k = r.fooled_by[i].item<int64_t>();
+      const std::string outcome =
+          k == -1 ? "clean error" : k == -2 ? "robust" : config.stages(static_cast<int>(k)).name();
+      absl::StrAppend(&csv, ",", outcome, ",", r.final_prediction[i].item<int64_t>());
+    }
+    csv += "\n";
+  }
+  return csv;
+}
+
 }  // namespace
 
 absl::StatusOr<tools::EvaluateResult> RunEvaluateTool(const EvaluateToolOptions& options) {
@@ -63,8 +113,19 @@ absl::StatusOr<tools::EvaluateResult> RunEvaluateTool(const EvaluateToolOptions&
   RETURN_IF_ERROR(RequireAllFieldsSet(config, source));
   RETURN_IF_ERROR(ValidateRuntimeBlock(config.runtime(), "runtime", source, origins));
   RETURN_IF_ERROR(ValidateDataBlock(config.data(), "data", source, origins));
-  RETURN_IF_ERROR(
-      ValidateRobustnessBlock(config.evaluation(), "evaluation", config.data(), source, origins));
+  if (config.has_evaluation()) {
+    RETURN_IF_ERROR(
+        ValidateRobustnessBlock(config.evaluation(), "evaluation", config.data(), source, origins));
+  } else if (config.has_auto_attack()) {
+    const int64_t known = config.data().subset_size() > 0 ? config.data().subset_size() : -1;
+    const absl::Status valid = ValidateAutoAttackEvalConfig(config.auto_attack(), known);
+    if (!valid.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(source, ": ", valid.message()));
+    }
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": set evaluation { ... } or auto_attack { ... }"));
+  }
   RETURN_IF_ERROR(ValidateEvalTransform(config.eval_transform()));
   if (options.output_dir.empty()) {
     return absl::InvalidArgumentError("--output_dir is required");
@@ -85,13 +146,42 @@ absl::StatusOr<tools::EvaluateResult> RunEvaluateTool(const EvaluateToolOptions&
   ASSIGN_OR_RETURN(ImageTransform eval_transform, CreateEvalTransform(config.eval_transform()));
   EvalOptions eval{config.name(), config.runtime().seed(), config.runtime().data_loader_threads(),
                    device};
-  ASSIGN_OR_RETURN(RobustnessReport report,
-                   EvaluateRobustness(*model, data, eval_transform, config.evaluation(), eval));
-
+  std::error_code ec;
+  std::filesystem::create_directories(options.output_dir, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot create --output_dir ", options.output_dir, ": ", ec.message()));
+  }
   tools::EvaluateResult result;
   result.set_name(config.name());
   result.set_weights(weights);
   result.set_num_parameters(CountParameters(*model));
+  result.set_seed(config.runtime().seed());
+  if (config.has_auto_attack()) {
+    ASSIGN_OR_RETURN(AutoAttackEvalReport report,
+                     EvaluateAutoAttack(*model, data, eval_transform, config.auto_attack(), eval,
+                                        options.save_adversarial));
+    FillAutoAttackResult(report, &result);
+    RETURN_IF_ERROR(WriteFileAtomically(options.output_dir + "/per_image.csv",
+                                        PerImageCsv(report, config.auto_attack())));
+    if (options.save_adversarial) {
+      StateDict tensors;
+      tensors.insert("labels", report.labels);
+      tensors.insert("clean_prediction", report.clean_prediction);
+      for (const AutoAttackRadiusResult& r : report.radii) {
+        tensors.insert("x_adv eps=" + r.label, r.x_adv);
+        tensors.insert("fooled_by eps=" + r.label, r.fooled_by);
+      }
+      RETURN_IF_ERROR(WriteStateDictFile(options.output_dir + "/adversarial.pth", tensors));
+    }
+    ASSIGN_OR_RETURN(std::string json, ToResultJson(result));
+    RETURN_IF_ERROR(WriteFileAtomically(options.output_dir + "/results.json", json));
+    RETURN_IF_ERROR(
+        WriteFileAtomically(options.output_dir + "/results.md", RenderEvaluateMarkdown(result)));
+    return result;
+  }
+  ASSIGN_OR_RETURN(RobustnessReport report,
+                   EvaluateRobustness(*model, data, eval_transform, config.evaluation(), eval));
   result.set_num_images(report.num_images);
   result.set_clean_accuracy(100.0 * report.clean_accuracy);
   for (const RadiusResult& r : report.radii) {
@@ -107,14 +197,6 @@ absl::StatusOr<tools::EvaluateResult> RunEvaluateTool(const EvaluateToolOptions&
   }
   result.set_seconds(report.seconds);
   result.set_images_per_second(report.seconds > 0 ? report.num_images / report.seconds : 0.0);
-  result.set_seed(config.runtime().seed());
-
-  std::error_code ec;
-  std::filesystem::create_directories(options.output_dir, ec);
-  if (ec) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot create --output_dir ", options.output_dir, ": ", ec.message()));
-  }
   ASSIGN_OR_RETURN(std::string json, ToResultJson(result));
   RETURN_IF_ERROR(WriteFileAtomically(options.output_dir + "/results.json", json));
   RETURN_IF_ERROR(
@@ -130,6 +212,34 @@ std::string RenderEvaluateMarkdown(const tools::EvaluateResult& result) {
                         "worst case over the attacks.\n\n",
                         result.weights(), result.num_parameters() / 1e6, result.num_images(),
                         result.seed(), result.seconds(), result.images_per_second());
+  if (result.auto_attack_size() > 0) {
+    absl::StrAppend(&md, "AutoAttack: each stage runs on the images still robust after the "
+                         "previous ones; robust accuracy after each stage.\n\n| Radius | clean |");
+    for (const tools::AutoAttackStage& s : result.auto_attack(0).stages()) {
+      absl::StrAppend(&md, " after ", s.name(), " |");
+    }
+    absl::StrAppend(&md, " max perturbation |\n| --- | ---: |");
+    for (int i = 0; i <= result.auto_attack(0).stages_size(); ++i) md += " ---: |";
+    md += "\n";
+    for (const tools::AutoAttackRadius& r : result.auto_attack()) {
+      absl::StrAppendFormat(&md, "| %s | %.2f |", r.label(), result.clean_accuracy());
+      for (const tools::AutoAttackStage& s : r.stages()) {
+        absl::StrAppendFormat(&md, " %.2f |", s.robust_accuracy());
+      }
+      absl::StrAppendFormat(&md, " %.5f |\n", r.max_perturbation());
+    }
+    md += "\nStage times (s) and images attacked / fooled:\n\n";
+    for (const tools::AutoAttackRadius& r : result.auto_attack()) {
+      absl::StrAppend(&md, "- ", r.label(), ":");
+      for (const tools::AutoAttackStage& s : r.stages()) {
+        absl::StrAppendFormat(&md, " %s %.1f s (%d / %d);", s.name(), s.seconds(), s.attacked(),
+                              s.fooled());
+      }
+      md += "\n";
+      for (const std::string& w : r.warnings()) absl::StrAppend(&md, "  - warning: ", w, "\n");
+    }
+    return md;
+  }
   absl::StrAppendFormat(&md, "| Radius | Robust | Each attack alone |\n| --- | ---: | --- |\n");
   absl::StrAppendFormat(&md, "| clean | %.2f | |\n", result.clean_accuracy());
   for (const harness::RadiusAccuracy& r : result.robust()) {

@@ -1,0 +1,188 @@
+#include "robustness/evaluation/auto_attack_eval.h"
+
+#include <algorithm>
+#include <chrono>
+#include <numeric>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "robustness/attacks/attack.h"
+#include "robustness/attacks/attack_factory.h"
+#include "robustness/attacks/auto_attack.h"
+#include "robustness/attacks/radius.h"
+#include "robustness/base/progress.h"
+#include "robustness/base/seed.h"
+#include "robustness/base/status_macros.h"
+#include "robustness/datasets/batch_loader.h"
+
+namespace robustness {
+namespace {
+
+absl::Status Invalid(absl::string_view field, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat("auto_attack.", field, ": ", what));
+}
+
+// The norm an attack config uses (NORM_UNSPECIFIED for an unset oneof).
+proto::Norm StageNorm(const proto::AttackConfig& a) {
+  switch (a.attack_case()) {
+    case proto::AttackConfig::kFgsm:
+      return a.fgsm().norm();
+    case proto::AttackConfig::kPgd:
+      return a.pgd().norm();
+    case proto::AttackConfig::kApgd:
+      return a.apgd().norm();
+    case proto::AttackConfig::kSquare:
+      return a.square().norm();
+    case proto::AttackConfig::ATTACK_NOT_SET:
+      break;
+  }
+  return proto::NORM_UNSPECIFIED;
+}
+
+}  // namespace
+
+absl::Status ValidateAutoAttackEvalConfig(const proto::AutoAttackEvalConfig& c,
+                                          int64_t data_size) {
+  if (c.norm() != proto::LINF && c.norm() != proto::L2) {
+    return Invalid("norm", absl::StrCat("must be LINF or L2, got ", proto::Norm_Name(c.norm())));
+  }
+  if (c.radii_size() == 0) return Invalid("radii", "must list at least one radius");
+  for (int i = 0; i < c.radii_size(); ++i) {
+    RETURN_IF_ERROR(ValidateRadius(c.radii(i), absl::StrCat("auto_attack.radii[", i, "]")));
+  }
+  switch (c.version()) {
+    case proto::AutoAttackEvalConfig::STANDARD:
+      return Invalid("version",
+                     "STANDARD needs FAB-T, which is not built yet; use CUSTOM with the stages "
+                     "you want (tools/evaluate/fashion_mnist_autoattack.pbtxt lists APGD-CE, "
+                     "APGD-T and Square with the standard settings)");
+    case proto::AutoAttackEvalConfig::CUSTOM:
+      break;
+    default:
+      return Invalid("version", "must be STANDARD or CUSTOM");
+  }
+  if (c.stages_size() == 0) return Invalid("stages", "CUSTOM needs at least one stage");
+  std::set<std::string> names;
+  for (int i = 0; i < c.stages_size(); ++i) {
+    const absl::Status valid = ValidateAttackConfig(c.stages(i));
+    if (!valid.ok()) {
+      std::string message(valid.message());
+      if (message.rfind("attack.", 0) == 0) message = message.substr(7);
+      return absl::InvalidArgumentError(absl::StrCat("auto_attack.stages[", i, "].", message));
+    }
+    if (StageNorm(c.stages(i)) != c.norm()) {
+      return Invalid(absl::StrCat("stages[", i, "]"),
+                     absl::StrCat("its norm ", proto::Norm_Name(StageNorm(c.stages(i))),
+                                  " differs from auto_attack.norm ", proto::Norm_Name(c.norm())));
+    }
+    if (!names.insert(c.stages(i).name()).second) {
+      return Invalid(absl::StrCat("stages[", i, "].name"),
+                     absl::StrCat("\"", c.stages(i).name(), "\" is used twice"));
+    }
+  }
+  if (c.num_images() < 0 || (data_size >= 0 && c.num_images() > data_size)) {
+    return Invalid("num_images", absl::StrCat("must be in [0, ", data_size,
+                                              "] (the data size), got ", c.num_images()));
+  }
+  if (c.batch_size() < 1) return Invalid("batch_size", absl::StrCat("must be >= 1, got ", c.batch_size()));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<AutoAttackEvalReport> EvaluateAutoAttack(ImageClassifierImpl& model,
+                                                        std::shared_ptr<const Dataset> data,
+                                                        const ImageTransform& eval_transform,
+                                                        const proto::AutoAttackEvalConfig& config,
+                                                        const EvalOptions& options,
+                                                        bool keep_adversarial) {
+  RETURN_IF_ERROR(ValidateAutoAttackEvalConfig(config, data->size()));
+  const int64_t n = config.num_images() == 0 ? data->size() : config.num_images();
+  if (n == 0) return absl::InvalidArgumentError("auto_attack: the data has no images");
+  const LpNorm norm = config.norm() == proto::LINF ? LpNorm::kLinf : LpNorm::kL2;
+  const int num_radii = config.radii_size();
+  std::vector<std::vector<std::unique_ptr<Attack>>> attacks(num_radii);
+  AutoAttackEvalReport report;
+  report.num_images = n;
+  for (int r = 0; r < num_radii; ++r) {
+    AutoAttackRadiusResult result;
+    result.epsilon = RadiusToPixels(config.radii(r));
+    result.label = RadiusLabel(config.radii(r));
+    for (const proto::AttackConfig& stage : config.stages()) {
+      ASSIGN_OR_RETURN(std::unique_ptr<Attack> attack, CreateAttack(stage, result.epsilon));
+      attacks[r].push_back(std::move(attack));
+      result.stages.push_back({stage.name()});
+    }
+    report.radii.push_back(std::move(result));
+  }
+  std::vector<int64_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  BatchLoader loader(data, order, config.batch_size(), eval_transform, /*seed=*/0,
+                     options.data_loader_threads, /*drop_last=*/false);
+  model.eval();
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<torch::Tensor> labels, clean, fooled_by[64], final_prediction[64], x_adv[64];
+  CHECK_LE(num_radii, 64) << "at most 64 radii";
+  ProgressLine progress(absl::StrCat("autoattack ", options.name), loader.num_batches(), "img");
+  int64_t seen = 0;
+  for (int64_t b = 0; b < loader.num_batches(); ++b) {
+    ASSIGN_OR_RETURN(Batch batch, loader.Next());
+    const torch::Tensor images = batch.images.to(options.device);
+    const torch::Tensor y = batch.labels.to(options.device);
+    seen += y.size(0);
+    labels.push_back(y.cpu());
+    std::string metrics;
+    for (int r = 0; r < num_radii; ++r) {
+      std::vector<const Attack*> stages;
+      for (const auto& a : attacks[r]) stages.push_back(a.get());
+      // The reference re-seeds every batch with one seed; ours derives one per batch and radius.
+      const AutoAttackReport a = RunAutoAttack(
+          model, images, y, stages, norm,
+          DeriveSeed(options.seed, {kAttackStream, static_cast<uint64_t>(b),
+                                    static_cast<uint64_t>(r)}),
+          config.batch_size());
+      AutoAttackRadiusResult& result = report.radii[r];
+      if (r == 0) {
+        clean.push_back(a.clean_prediction.cpu());
+        report.clean_correct += a.clean_prediction.eq(y).sum().item<int64_t>();
+      }
+      int64_t robust = a.clean_prediction.eq(y).sum().item<int64_t>();
+      for (size_t k = 0; k < result.stages.size(); ++k) {
+        if (k < a.stages.size()) {
+          result.stages[k].attacked += a.stages[k].attacked;
+          result.stages[k].fooled += a.stages[k].fooled;
+          result.stages[k].seconds += a.stages[k].seconds;
+          robust -= a.stages[k].fooled;
+        }
+        result.stages[k].robust_after += robust;  // stages skipped (none left) change nothing
+      }
+      result.robust += robust;
+      result.max_perturbation = std::max(result.max_perturbation, a.max_perturbation);
+      for (const std::string& w : a.warnings) {
+        if (std::find(result.warnings.begin(), result.warnings.end(), w) == result.warnings.end()) {
+          result.warnings.push_back(w);
+        }
+      }
+      fooled_by[r].push_back(a.fooled_by.cpu());
+      final_prediction[r].push_back(a.final_prediction.cpu());
+      if (keep_adversarial) x_adv[r].push_back(a.x_adv.cpu());
+      absl::StrAppendFormat(&metrics, "%seps %s %.2f%%", r == 0 ? "" : " | ", result.label,
+                            100.0 * (result.robust) / seen);
+    }
+    progress.Update(b + 1, seen,
+                    absl::StrFormat("clean %.2f%% | %s", 100.0 * report.clean_correct / seen,
+                                    metrics));
+  }
+  report.labels = torch::cat(labels);
+  report.clean_prediction = torch::cat(clean);
+  for (int r = 0; r < num_radii; ++r) {
+    report.radii[r].fooled_by = torch::cat(fooled_by[r]);
+    report.radii[r].final_prediction = torch::cat(final_prediction[r]);
+    if (keep_adversarial) report.radii[r].x_adv = torch::cat(x_adv[r]);
+  }
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+}  // namespace robustness

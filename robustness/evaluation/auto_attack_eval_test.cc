@@ -1,0 +1,98 @@
+#include "robustness/evaluation/auto_attack_eval.h"
+
+#include <memory>
+#include <string>
+
+#include <torch/types.h>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "robustness/attacks/internal/toy_models.h"
+#include "robustness/base/status_matchers.h"
+#include "robustness/config/parse_text_proto.h"
+#include "robustness/datasets/in_memory_dataset.h"
+
+namespace robustness {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kStages[] = R"pb(
+  stages {
+    name: "APGD-CE"
+    apgd { norm: LINF loss: CE num_iterations: 8 restarts: 1 num_target_classes: 0 rho: 0.75
+           eot_iterations: 1 }
+  }
+  stages { name: "Square" square { norm: LINF num_queries: 30 p_init: 0.8 restarts: 1 } }
+)pb";
+
+proto::AutoAttackEvalConfig Config(const std::string& extra) {
+  return ParseTextProtoOrDie<proto::AutoAttackEvalConfig>(
+      "norm: LINF radii { over_255: 8 } version: CUSTOM num_images: 0 batch_size: 7 " +
+      std::string(kStages) + extra);
+}
+
+TEST(ValidateAutoAttackEvalConfig, NamesTheFieldAndValue) {
+  EXPECT_THAT(ValidateAutoAttackEvalConfig(Config(""), 100), IsOk());
+  proto::AutoAttackEvalConfig standard = Config("");
+  standard.set_version(proto::AutoAttackEvalConfig::STANDARD);
+  EXPECT_THAT(ValidateAutoAttackEvalConfig(standard, 100),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("auto_attack.version: STANDARD needs FAB-T")));
+  proto::AutoAttackEvalConfig l2 = Config("");
+  l2.set_norm(proto::L2);
+  EXPECT_THAT(ValidateAutoAttackEvalConfig(l2, 100),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("auto_attack.stages[0]: its norm LINF differs from "
+                                 "auto_attack.norm L2")));
+  proto::AutoAttackEvalConfig twice = Config("");
+  *twice.add_stages() = twice.stages(1);
+  EXPECT_THAT(ValidateAutoAttackEvalConfig(twice, 100),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("auto_attack.stages[2].name: \"Square\" is used twice")));
+  proto::AutoAttackEvalConfig bad_stage = Config("");
+  bad_stage.mutable_stages(0)->mutable_apgd()->set_rho(2);
+  EXPECT_THAT(ValidateAutoAttackEvalConfig(bad_stage, 100),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("auto_attack.stages[0].apgd.rho: must be in (0, 1], got 2")));
+  proto::AutoAttackEvalConfig too_many = Config("");
+  too_many.set_num_images(101);
+  EXPECT_THAT(ValidateAutoAttackEvalConfig(too_many, 100),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("auto_attack.num_images: must be in [0, 100]")));
+}
+
+TEST(EvaluateAutoAttack, TotalsAgreeWithThePerImageOutcomes) {
+  attacks_internal::SmallConvNet model(1, 8, 4, 3);
+  model.eval();
+  torch::manual_seed(3);
+  const torch::Tensor images = torch::randint(0, 256, {30, 1, 8, 8}, torch::kByte);
+  torch::Tensor labels;
+  {
+    torch::NoGradGuard no_grad;
+    labels = model.forward(images.to(torch::kFloat) / 255.0).argmax(1);
+  }
+  labels.slice(0, 0, 4).fill_(0);
+  auto data = std::make_shared<InMemoryDataset>(images, labels, 4);
+  EvalOptions options{"toy", 5, 1, torch::kCPU};
+  absl::StatusOr<AutoAttackEvalReport> r =
+      EvaluateAutoAttack(model, data, ImageTransform(), Config(""), options, true);
+  ASSERT_THAT(r, IsOk());
+  ASSERT_EQ(r->radii.size(), 1u);
+  const AutoAttackRadiusResult& radius = r->radii[0];
+  EXPECT_EQ(r->num_images, 30);
+  EXPECT_EQ(r->clean_correct, r->clean_prediction.eq(labels).sum().item<int64_t>());
+  EXPECT_EQ(radius.stages[0].robust_after,
+            r->clean_correct - radius.fooled_by.eq(0).sum().item<int64_t>());
+  EXPECT_EQ(radius.robust, radius.fooled_by.eq(-2).sum().item<int64_t>());
+  EXPECT_EQ(radius.stages[1].robust_after, radius.robust);
+  EXPECT_EQ(radius.stages[0].attacked, r->clean_correct);
+  EXPECT_EQ(radius.stages[1].attacked, radius.stages[0].robust_after);
+  EXPECT_LT(radius.robust, r->clean_correct) << "nothing fooled";
+  EXPECT_LE(radius.max_perturbation, 8.0 / 255 + 1e-6);
+  ASSERT_TRUE(radius.x_adv.defined());
+  EXPECT_EQ(radius.x_adv.sizes(), at::IntArrayRef({30, 1, 8, 8}));
+}
+
+}  // namespace
+}  // namespace robustness
