@@ -7,6 +7,9 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 #include "glog/logging.h"
 
@@ -80,8 +83,9 @@ inline uint8_t Clip8(int32_t v) {
 }
 
 // One output row: o[x] = Clip8(2^21 + sum_j rows_j[x] * k[j]) for x in [0, width), j < taps, where
-// rows_j = base + j * width.
-void ResampleOneRow(const uint8_t* base, int64_t width, const int32_t* k, int taps, uint8_t* o) {
+// rows_j = base + j * stride.
+void ResampleOneRow(const uint8_t* base, int64_t width, int64_t stride, const int32_t* k, int taps,
+                    uint8_t* o) {
   constexpr int32_t kHalf = 1 << (kPrecisionBits - 1);
   int64_t x = 0;
 #if defined(__SSE2__)
@@ -105,8 +109,8 @@ void ResampleOneRow(const uint8_t* base, int64_t width, const int32_t* k, int ta
   for (; x + 8 <= width; x += 8) {
     __m128i acc03 = half, acc47 = half;
     for (int p = 0; p < pairs; ++p) {
-      const uint8_t* r0 = base + (2 * p) * width + x;
-      const uint8_t* r1 = 2 * p + 1 < taps ? r0 + width : r0;
+      const uint8_t* r0 = base + (2 * p) * stride + x;
+      const uint8_t* r1 = 2 * p + 1 < taps ? r0 + stride : r0;
       const __m128i a = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(r0));
       const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(r1));
       const __m128i ab = _mm_unpacklo_epi8(a, b);        // a0 b0 a1 b1 ... a7 b7
@@ -125,7 +129,7 @@ void ResampleOneRow(const uint8_t* base, int64_t width, const int32_t* k, int ta
 #endif
   for (; x < width; ++x) {
     int32_t ss = kHalf;
-    for (int j = 0; j < taps; ++j) ss += int32_t{base[j * width + x]} * k[j];
+    for (int j = 0; j < taps; ++j) ss += int32_t{base[j * stride + x]} * k[j];
     o[x] = Clip8(ss);
   }
 }
@@ -133,11 +137,69 @@ void ResampleOneRow(const uint8_t* base, int64_t width, const int32_t* k, int ta
 // out[i][x] = Clip8(sum_j in[first_i + j][x] * k_i[j]) for i in [0, n), x in [0, width): one
 // resampling pass along the slow axis of a row-major `in` with rows of `width` values, vectorised
 // over x (every x shares the weights).
+#if defined(__x86_64__) && defined(__GNUC__)
+// ResampleOneRow with 256-bit registers: 16 pixels per step, the same exact integer arithmetic
+// (the weight split of ResampleOneRow), then the SSE2 tail. Chosen at run time on CPUs with AVX2.
+__attribute__((target("avx2"))) void ResampleOneRowAvx2(const uint8_t* base, int64_t width,
+                                                        const int32_t* k, int taps, uint8_t* o) {
+  constexpr int kMaxPairs = 64;
+  const int pairs = (taps + 1) / 2;
+  CHECK_LE(pairs, kMaxPairs) << "filter too wide";
+  __m256i vhi[kMaxPairs], vlo[kMaxPairs];
+  for (int p = 0; p < pairs; ++p) {
+    const int32_t w0 = k[2 * p], w1 = 2 * p + 1 < taps ? k[2 * p + 1] : 0;
+    const uint32_t hi0 = static_cast<uint32_t>(w0 >> 12) & 0xFFFF;
+    const uint32_t hi1 = static_cast<uint32_t>(w1 >> 12) & 0xFFFF;
+    vhi[p] = _mm256_set1_epi32(static_cast<int32_t>((hi1 << 16) | hi0));
+    vlo[p] = _mm256_set1_epi32(((w1 & 4095) << 16) | (w0 & 4095));
+  }
+  const __m256i half = _mm256_set1_epi32(1 << (kPrecisionBits - 1));
+  int64_t x = 0;
+  for (; x + 16 <= width; x += 16) {
+    __m256i acc0 = half, acc1 = half;  // pixels x .. x + 7, x + 8 .. x + 15
+    for (int p = 0; p < pairs; ++p) {
+      const uint8_t* r0 = base + (2 * p) * width + x;
+      const uint8_t* r1 = 2 * p + 1 < taps ? r0 + width : r0;
+      const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r0));
+      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r1));
+      const __m256i ab07 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(a, b));  // int16 pairs
+      const __m256i ab8f = _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(a, b));
+      acc0 = _mm256_add_epi32(acc0, _mm256_add_epi32(
+                                        _mm256_slli_epi32(_mm256_madd_epi16(ab07, vhi[p]), 12),
+                                        _mm256_madd_epi16(ab07, vlo[p])));
+      acc1 = _mm256_add_epi32(acc1, _mm256_add_epi32(
+                                        _mm256_slli_epi32(_mm256_madd_epi16(ab8f, vhi[p]), 12),
+                                        _mm256_madd_epi16(ab8f, vlo[p])));
+    }
+    acc0 = _mm256_srai_epi32(acc0, kPrecisionBits);
+    acc1 = _mm256_srai_epi32(acc1, kPrecisionBits);
+    const __m128i w07 = _mm_packs_epi32(_mm256_castsi256_si128(acc0),
+                                        _mm256_extracti128_si256(acc0, 1));
+    const __m128i w8f = _mm_packs_epi32(_mm256_castsi256_si128(acc1),
+                                        _mm256_extracti128_si256(acc1, 1));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(o + x), _mm_packus_epi16(w07, w8f));
+  }
+  if (x < width) ResampleOneRow(base + x, width - x, width, k, taps, o + x);
+}
+#endif
+
 void ResampleRows(const uint8_t* in, int64_t width, const Coefficients& c, int64_t first_offset,
                   int64_t n, uint8_t* out) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool kAvx2 = __builtin_cpu_supports("avx2");
+#else
+  constexpr bool kAvx2 = false;
+#endif
   for (int64_t i = 0; i < n; ++i) {
-    ResampleOneRow(in + (c.first[i] - first_offset) * width, width,
-                   &c.weights[static_cast<size_t>(i) * c.ksize], c.count[i], out + i * width);
+    const uint8_t* base = in + (c.first[i] - first_offset) * width;
+    const int32_t* k = &c.weights[static_cast<size_t>(i) * c.ksize];
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (kAvx2) {
+      ResampleOneRowAvx2(base, width, k, c.count[i], out + i * width);
+      continue;
+    }
+#endif
+    ResampleOneRow(base, width, width, k, c.count[i], out + i * width);
   }
 }
 
