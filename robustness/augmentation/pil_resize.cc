@@ -82,6 +82,25 @@ inline uint8_t Clip8(int32_t v) {
   return static_cast<uint8_t>(v >> kPrecisionBits);
 }
 
+// pmaddwd multiplies int16 pairs and adds them: each weight (|w| < 2^23) splits into
+// w = hi * 2^12 + lo with 0 <= lo < 2^12, both int16, and the taps go two at a time:
+// r0 w0 + r1 w1 = ((r0 hi0 + r1 hi1) << 12) + (r0 lo0 + r1 lo1), exactly. An odd last tap pairs
+// with itself at weight 0. Partial sums stay below 2^31 as Pillow's own int32 sums do.
+// Writes the (hi1:hi0, lo1:lo0) int16 pairs of each tap pair; returns the number of pairs.
+constexpr int kMaxPairs = 64;
+int PackTapPairs(const int32_t* k, int taps, int32_t hi[kMaxPairs], int32_t lo[kMaxPairs]) {
+  const int pairs = (taps + 1) / 2;
+  CHECK_LE(pairs, kMaxPairs) << "filter too wide";
+  for (int p = 0; p < pairs; ++p) {
+    const int32_t w0 = k[2 * p], w1 = 2 * p + 1 < taps ? k[2 * p + 1] : 0;
+    const uint32_t hi0 = static_cast<uint32_t>(w0 >> 12) & 0xFFFF;  // arithmetic shift: floor
+    const uint32_t hi1 = static_cast<uint32_t>(w1 >> 12) & 0xFFFF;
+    hi[p] = static_cast<int32_t>((hi1 << 16) | hi0);
+    lo[p] = ((w1 & 4095) << 16) | (w0 & 4095);
+  }
+  return pairs;
+}
+
 // One output row: o[x] = Clip8(2^21 + sum_j rows_j[x] * k[j]) for x in [0, width), j < taps, where
 // rows_j = base + j * stride.
 void ResampleOneRow(const uint8_t* base, int64_t width, int64_t stride, const int32_t* k, int taps,
@@ -89,20 +108,12 @@ void ResampleOneRow(const uint8_t* base, int64_t width, int64_t stride, const in
   constexpr int32_t kHalf = 1 << (kPrecisionBits - 1);
   int64_t x = 0;
 #if defined(__SSE2__)
-  // pmaddwd multiplies int16 pairs and adds them: split each weight (|w| < 2^23) into
-  // w = hi * 2^12 + lo with 0 <= lo < 2^12, both int16, and take the taps two at a time:
-  // r0 w0 + r1 w1 = ((r0 hi0 + r1 hi1) << 12) + (r0 lo0 + r1 lo1), exactly. An odd last tap
-  // pairs with itself at weight 0. Partial sums stay below 2^31 as Pillow's own int32 sums do.
-  constexpr int kMaxPairs = 64;
-  const int pairs = (taps + 1) / 2;
-  CHECK_LE(pairs, kMaxPairs) << "filter too wide";
+  int32_t hi[kMaxPairs], lo[kMaxPairs];
+  const int pairs = PackTapPairs(k, taps, hi, lo);
   __m128i vhi[kMaxPairs], vlo[kMaxPairs];
   for (int p = 0; p < pairs; ++p) {
-    const int32_t w0 = k[2 * p], w1 = 2 * p + 1 < taps ? k[2 * p + 1] : 0;
-    const uint32_t hi0 = static_cast<uint32_t>(w0 >> 12) & 0xFFFF;  // arithmetic shift: floor
-    const uint32_t hi1 = static_cast<uint32_t>(w1 >> 12) & 0xFFFF;
-    vhi[p] = _mm_set1_epi32(static_cast<int32_t>((hi1 << 16) | hi0));
-    vlo[p] = _mm_set1_epi32(((w1 & 4095) << 16) | (w0 & 4095));
+    vhi[p] = _mm_set1_epi32(hi[p]);
+    vlo[p] = _mm_set1_epi32(lo[p]);
   }
   const __m128i zero = _mm_setzero_si128();
   const __m128i half = _mm_set1_epi32(kHalf);
@@ -134,24 +145,17 @@ void ResampleOneRow(const uint8_t* base, int64_t width, int64_t stride, const in
   }
 }
 
-// out[i][x] = Clip8(sum_j in[first_i + j][x] * k_i[j]) for i in [0, n), x in [0, width): one
-// resampling pass along the slow axis of a row-major `in` with rows of `width` values, vectorised
-// over x (every x shares the weights).
 #if defined(__x86_64__) && defined(__GNUC__)
 // ResampleOneRow with 256-bit registers: 16 pixels per step, the same exact integer arithmetic
 // (the weight split of ResampleOneRow), then the SSE2 tail. Chosen at run time on CPUs with AVX2.
 __attribute__((target("avx2"))) void ResampleOneRowAvx2(const uint8_t* base, int64_t width,
                                                         const int32_t* k, int taps, uint8_t* o) {
-  constexpr int kMaxPairs = 64;
-  const int pairs = (taps + 1) / 2;
-  CHECK_LE(pairs, kMaxPairs) << "filter too wide";
+  int32_t hi[kMaxPairs], lo[kMaxPairs];
+  const int pairs = PackTapPairs(k, taps, hi, lo);
   __m256i vhi[kMaxPairs], vlo[kMaxPairs];
   for (int p = 0; p < pairs; ++p) {
-    const int32_t w0 = k[2 * p], w1 = 2 * p + 1 < taps ? k[2 * p + 1] : 0;
-    const uint32_t hi0 = static_cast<uint32_t>(w0 >> 12) & 0xFFFF;
-    const uint32_t hi1 = static_cast<uint32_t>(w1 >> 12) & 0xFFFF;
-    vhi[p] = _mm256_set1_epi32(static_cast<int32_t>((hi1 << 16) | hi0));
-    vlo[p] = _mm256_set1_epi32(((w1 & 4095) << 16) | (w0 & 4095));
+    vhi[p] = _mm256_set1_epi32(hi[p]);
+    vlo[p] = _mm256_set1_epi32(lo[p]);
   }
   const __m256i half = _mm256_set1_epi32(1 << (kPrecisionBits - 1));
   int64_t x = 0;
@@ -183,6 +187,9 @@ __attribute__((target("avx2"))) void ResampleOneRowAvx2(const uint8_t* base, int
 }
 #endif
 
+// out[i][x] = Clip8(sum_j in[first_i + j][x] * k_i[j]) for i in [0, n), x in [0, width): one
+// resampling pass along the slow axis of a row-major `in` with rows of `width` values, vectorised
+// over x (every x shares the weights).
 void ResampleRows(const uint8_t* in, int64_t width, const Coefficients& c, int64_t first_offset,
                   int64_t n, uint8_t* out) {
 #if defined(__x86_64__) && defined(__GNUC__)
