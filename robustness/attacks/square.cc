@@ -39,11 +39,9 @@ torch::Tensor RandomSigns(at::IntArrayRef shape, torch::Generator& gen,
 }  // namespace
 
 absl::Status ValidateSquareConfig(const proto::SquareConfig& config, absl::string_view path) {
-  if (config.norm() == proto::L2) {
-    return Invalid(path, "norm", "the L2 Square Attack is not built yet; use LINF");
-  }
-  if (config.norm() != proto::LINF) {
-    return Invalid(path, "norm", absl::StrCat("must be LINF, got ", proto::Norm_Name(config.norm())));
+  if (config.norm() != proto::LINF && config.norm() != proto::L2) {
+    return Invalid(path, "norm",
+                   absl::StrCat("must be LINF or L2, got ", proto::Norm_Name(config.norm())));
   }
   if (!config.has_num_queries()) return Invalid(path, "num_queries", "must be set (AutoAttack: 5000)");
   if (config.num_queries() < 1) {
@@ -81,37 +79,193 @@ torch::Tensor MarginLoss(const torch::Tensor& logits, const torch::Tensor& label
   return correct - others;
 }
 
-SquareRunResult SquareSingleRun(ImageClassifierImpl& model, const torch::Tensor& x_in,
-                                const torch::Tensor& y_in, const SquareOptions& options,
-                                torch::Generator& gen) {
+namespace {
+
+// The images of one run still above margin 0 ("active"), compacted as they fall to <= 0.
+struct ActiveImages {
+  torch::Tensor index, x, y, x_best, margin_min, loss_min, queries;
+
+  // After the start query (result holds it): the images with margin > 0.
+  ActiveImages(const SquareRunResult& result, const torch::Tensor& x_in, const torch::Tensor& y_in)
+      : index(result.margin.gt(0).nonzero().view(-1)),
+        x(x_in.index_select(0, index)),
+        y(y_in.index_select(0, index)),
+        x_best(result.x_best.index_select(0, index)),
+        margin_min(result.margin.index_select(0, index)),
+        loss_min(margin_min.clone()),
+        queries(result.queries.index_select(0, index)) {}
+
+  // One query's margins: counts it, keeps strict loss improvements and margins <= 0. Returns the
+  // accepted images (bool [m]).
+  torch::Tensor Accept(const torch::Tensor& margin) {
+    queries += 1;
+    const torch::Tensor improved = margin.lt(loss_min);
+    loss_min = torch::where(improved, margin, loss_min);
+    const torch::Tensor accepted = improved.logical_or(margin.le(0));
+    margin_min = torch::where(accepted, margin, margin_min);
+    return accepted;
+  }
+
+  // Writes the images whose margin fell to <= 0 into `result` and drops them.
+  void Retire(SquareRunResult* result) {
+    const torch::Tensor done = margin_min.le(0);
+    if (!done.any().item<bool>()) return;
+    Write(done.nonzero().view(-1), result);
+    const torch::Tensor keep = done.logical_not().nonzero().view(-1);
+    for (torch::Tensor* t : {&index, &x, &y, &x_best, &margin_min, &loss_min, &queries}) {
+      *t = t->index_select(0, keep);
+    }
+  }
+
+  // Writes the images still active (the budget is spent) into `result`.
+  void Flush(SquareRunResult* result) const {
+    if (index.numel() > 0) Write(torch::arange(index.numel(), index.options()), result);
+  }
+
+ private:
+  void Write(const torch::Tensor& rows, SquareRunResult* result) const {
+    const torch::Tensor where = index.index_select(0, rows);
+    result->x_best.index_copy_(0, where, x_best.index_select(0, rows));
+    result->margin.index_copy_(0, where, margin_min.index_select(0, rows));
+    result->queries.index_copy_(0, where, queries.index_select(0, rows));
+  }
+};
+
+// The start query: x_best = start, one query each. False when every margin is already < 0 (the
+// reference returns then).
+bool StartRun(ImageClassifierImpl& model, const torch::Tensor& start, const torch::Tensor& y,
+              SquareRunResult* result) {
+  result->x_best = start;
+  result->margin = MarginLoss(model.forward(start), y);
+  result->queries.fill_(1);
+  return !result->margin.lt(0).all().item<bool>();
+}
+
+// An empty run's result.
+SquareRunResult EmptyRun(const torch::Tensor& x_in) {
+  SquareRunResult result;
+  result.queries = torch::zeros({0}, x_in.options().dtype(torch::kLong));
+  result.x_best = x_in.clone();
+  result.margin = torch::zeros({0}, x_in.options());
+  return result;
+}
+
+// R(a, b) of SquareL2Eta, unit L2 (an empty a x b stays empty).
+torch::Tensor EtaRectangles(int64_t a, int64_t b) {
+  torch::Tensor delta = torch::zeros({a, b});
+  int64_t c0 = a / 2, c1 = b / 2;  // x_c - 1, y_c - 1 with x_c = a // 2 + 1
+  for (int64_t k = 0; k < std::max(a / 2 + 1, b / 2 + 1); ++k, --c0, --c1) {
+    const int64_t r0 = std::max<int64_t>(c0, 0), r1 = std::min(c0 + 2 * k + 1, a);
+    const int64_t q0 = std::max<int64_t>(c1, 0), q1 = std::min(c1 + 2 * k + 1, b);
+    if (r1 > r0 && q1 > q0) {
+      delta.narrow(0, r0, r1 - r0).narrow(1, q0, q1 - q0) +=
+          torch::tensor(1.0f / static_cast<float>((k + 1) * (k + 1)));
+    }
+  }
+  return delta / delta.pow(2).sum().sqrt();
+}
+
+// ||v||_2 per image, [n, ...] -> [n, 1, 1, 1].
+torch::Tensor ImageNorm(const torch::Tensor& v) {
+  return v.pow(2).view({v.size(0), -1}).sum(-1).sqrt().view({-1, 1, 1, 1});
+}
+
+// ||v||_2 per image and channel over the last two dimensions, keepdim.
+torch::Tensor ChannelNorm(const torch::Tensor& v) { return v.pow(2).sum({-2, -1}, true).sqrt(); }
+
+SquareRunResult SquareSingleRunL2(ImageClassifierImpl& model, const torch::Tensor& x_in,
+                                  const torch::Tensor& y_in, const SquareOptions& options,
+                                  torch::Generator& gen) {
   torch::NoGradGuard no_grad;
   const int64_t n = x_in.size(0), c = x_in.size(1), h = x_in.size(2), w = x_in.size(3);
+  if (n == 0) return EmptyRun(x_in);
   const double eps = options.epsilon;
   const auto float_options = x_in.options();
   SquareRunResult result;
   result.queries = torch::zeros({n}, x_in.options().dtype(torch::kLong));
-  if (n == 0) {
-    result.x_best = x_in.clone();
-    result.margin = torch::zeros({0}, float_options);
+  // The start: tiles of eta(s0) times a sign per image and channel.
+  const int64_t s0 = h / 5;
+  CHECK_GE(s0, 1) << "the L2 Square Attack needs images of at least 5 rows, got " << h;
+  torch::Tensor delta_init = torch::zeros_like(x_in);
+  const int64_t start = (h - s0 * 5) / 2;
+  for (int64_t i = 0, vh = start; i < h / s0; ++i, vh += s0) {
+    for (int64_t j = 0, vw = start; j < w / s0; ++j, vw += s0) {
+      const torch::Tensor eta = SquareL2Eta(s0, gen).to(x_in.device()).view({1, 1, s0, s0});
+      const torch::Tensor sign = RandomSigns({n, c, 1, 1}, gen, float_options);
+      // Tiles past the image's edge are cut (the reference fails there instead).
+      const int64_t th = std::min(s0, h - vh), tw = std::min(s0, w - vw);
+      if (th <= 0 || tw <= 0) continue;
+      delta_init.narrow(2, vh, th).narrow(3, vw, tw) +=
+          (eta * sign).narrow(2, 0, th).narrow(3, 0, tw);
+    }
+  }
+  if (!StartRun(model,
+                (x_in + delta_init / (ImageNorm(delta_init) + 1e-12) * eps).clamp(0.0, 1.0),
+                y_in, &result)) {
     return result;
   }
-  result.x_best =
-      (x_in + eps * RandomSigns({n, c, 1, w}, gen, float_options)).clamp(0.0, 1.0);
-  result.margin = MarginLoss(model.forward(result.x_best), y_in);
-  result.queries.fill_(1);
-  if (result.margin.lt(0).all().item<bool>()) return result;
+  ActiveImages a(result, x_in, y_in);
+  const double features_per_channel = static_cast<double>(c * h * w);
+  for (int i = 0; i < options.num_queries && a.index.numel() > 0; ++i) {
+    const int64_t m = a.index.numel();
+    torch::Tensor delta = a.x_best - a.x;
+    const double p = SquareFraction(i, options.p_init);
+    int64_t s = std::max<int64_t>(
+        static_cast<int64_t>(std::nearbyint(std::sqrt(p * features_per_channel / c))), 3);
+    if (s % 2 == 0) ++s;
+    s = std::min(s, std::min(h, w));
+    const int64_t vh = RandomOffset(h - s, gen, float_options);
+    const int64_t vw = RandomOffset(w - s, gen, float_options);
+    const torch::Tensor window1 = delta.narrow(2, vh, s).narrow(3, vw, s);
+    const torch::Tensor norms_window_1 = ChannelNorm(window1);
+    const int64_t vh2 = RandomOffset(h - s, gen, float_options);
+    const int64_t vw2 = RandomOffset(w - s, gen, float_options);
+    const torch::Tensor norms_image = ImageNorm(delta);
+    torch::Tensor mask = torch::zeros({1, 1, h, w}, float_options);
+    mask.narrow(2, vh, s).narrow(3, vw, s).fill_(1.0);
+    mask.narrow(2, vh2, s).narrow(3, vw2, s).fill_(1.0);
+    const torch::Tensor norms_windows = ChannelNorm(delta * mask);
+    torch::Tensor new_deltas =
+        torch::ones({m, c, s, s}, float_options) *
+        (SquareL2Eta(s, gen).to(a.x.device()).view({1, 1, s, s}) *
+         RandomSigns({m, c, 1, 1}, gen, float_options));
+    new_deltas += window1 / (1e-12 + norms_window_1);
+    new_deltas = new_deltas / (1e-12 + ChannelNorm(new_deltas)) *
+                 (torch::max((eps * torch::ones_like(new_deltas)).pow(2) - norms_image.pow(2),
+                             torch::zeros_like(new_deltas)) /
+                      c +
+                  norms_windows.pow(2))
+                     .sqrt();
+    delta.narrow(2, vh2, s).narrow(3, vw2, s).zero_();
+    delta.narrow(2, vh, s).narrow(3, vw, s).copy_(new_deltas);
+    const torch::Tensor x_new =
+        (a.x + delta / (ImageNorm(delta) + 1e-12) * eps).clamp(0.0, 1.0);
+    const torch::Tensor accepted = a.Accept(MarginLoss(model.forward(x_new), a.y));
+    a.x_best = torch::where(accepted.view({-1, 1, 1, 1}), x_new, a.x_best);
+    a.Retire(&result);
+  }
+  a.Flush(&result);
+  return result;
+}
 
-  // State of the images still above margin 0 ("active"), compacted as they fall.
-  torch::Tensor active = result.margin.gt(0).nonzero().view(-1);
-  torch::Tensor x = x_in.index_select(0, active);
-  torch::Tensor y = y_in.index_select(0, active);
-  torch::Tensor x_best = result.x_best.index_select(0, active);
-  torch::Tensor margin_min = result.margin.index_select(0, active);
-  torch::Tensor loss_min = margin_min.clone();
-  torch::Tensor queries = result.queries.index_select(0, active);
+SquareRunResult SquareSingleRunLinf(ImageClassifierImpl& model, const torch::Tensor& x_in,
+                                    const torch::Tensor& y_in, const SquareOptions& options,
+                                    torch::Generator& gen) {
+  torch::NoGradGuard no_grad;
+  const int64_t n = x_in.size(0), c = x_in.size(1), h = x_in.size(2), w = x_in.size(3);
+  if (n == 0) return EmptyRun(x_in);
+  const double eps = options.epsilon;
+  const auto float_options = x_in.options();
+  SquareRunResult result;
+  result.queries = torch::zeros({n}, x_in.options().dtype(torch::kLong));
+  if (!StartRun(model, (x_in + eps * RandomSigns({n, c, 1, w}, gen, float_options)).clamp(0.0, 1.0),
+                y_in, &result)) {
+    return result;
+  }
+  ActiveImages a(result, x_in, y_in);
   const float step = static_cast<float>(2.0 * eps);
   const double features_per_channel = static_cast<double>(c * h * w);
-  for (int i = 0; i < options.num_queries && active.numel() > 0; ++i) {
+  for (int i = 0; i < options.num_queries && a.index.numel() > 0; ++i) {
     const double p = SquareFraction(i, options.p_init);
     int64_t s = std::max<int64_t>(
         static_cast<int64_t>(std::nearbyint(std::sqrt(p * features_per_channel / c))), 1);
@@ -121,43 +275,43 @@ SquareRunResult SquareSingleRun(ImageClassifierImpl& model, const torch::Tensor&
     const torch::Tensor signs = RandomSigns({c, 1, 1}, gen, float_options);
     // Only the window changes: outside it x_best already equals its clip, so the reference's
     // whole-image clips are the identity there.
-    torch::Tensor window = x_best.narrow(2, vh, s).narrow(3, vw, s);
+    torch::Tensor window = a.x_best.narrow(2, vh, s).narrow(3, vw, s);
     const torch::Tensor saved = window.clone();
-    const torch::Tensor centre = x.narrow(2, vh, s).narrow(3, vw, s);
+    const torch::Tensor centre = a.x.narrow(2, vh, s).narrow(3, vw, s);
     window.copy_(torch::min(torch::max(saved + step * signs, centre - eps), centre + eps)
                      .clamp(0.0, 1.0));
-    const torch::Tensor margin = MarginLoss(model.forward(x_best), y);
-    queries += 1;
-    const torch::Tensor improved = margin.lt(loss_min);
-    loss_min = torch::where(improved, margin, loss_min);
-    const torch::Tensor accepted = improved.logical_or(margin.le(0));
-    margin_min = torch::where(accepted, margin, margin_min);
+    const torch::Tensor accepted = a.Accept(MarginLoss(model.forward(a.x_best), a.y));
     // Rejected images get their window back.
     window.copy_(torch::where(accepted.view({-1, 1, 1, 1}), window, saved));
-    const torch::Tensor done = margin_min.le(0);
-    if (done.any().item<bool>()) {
-      const torch::Tensor rows = done.nonzero().view(-1);
-      const torch::Tensor where = active.index_select(0, rows);
-      result.x_best.index_copy_(0, where, x_best.index_select(0, rows));
-      result.margin.index_copy_(0, where, margin_min.index_select(0, rows));
-      result.queries.index_copy_(0, where, queries.index_select(0, rows));
-      const torch::Tensor keep = done.logical_not().nonzero().view(-1);
-      for (torch::Tensor* t : {&active, &x, &y, &x_best, &margin_min, &loss_min, &queries}) {
-        *t = t->index_select(0, keep);
-      }
-    }
+    a.Retire(&result);
   }
-  if (active.numel() > 0) {
-    result.x_best.index_copy_(0, active, x_best);
-    result.margin.index_copy_(0, active, margin_min);
-    result.queries.index_copy_(0, active, queries);
-  }
+  a.Flush(&result);
   return result;
 }
 
+}  // namespace
+
+torch::Tensor SquareL2Eta(int64_t s, torch::Generator& gen) {
+  CHECK_GE(s, 1);
+  torch::Tensor delta = torch::zeros({s, s});
+  delta.narrow(0, 0, s / 2).copy_(EtaRectangles(s / 2, s));
+  delta.narrow(0, s / 2, s - s / 2).copy_(-EtaRectangles(s - s / 2, s));
+  delta = delta / delta.pow(2).sum().sqrt();
+  if (torch::rand({1}, gen).item<float>() > 0.5f) delta = delta.t().contiguous();
+  return delta;
+}
+
+SquareRunResult SquareSingleRun(ImageClassifierImpl& model, const torch::Tensor& x,
+                                const torch::Tensor& y, const SquareOptions& options,
+                                torch::Generator& gen) {
+  return options.norm == LpNorm::kL2 ? SquareSingleRunL2(model, x, y, options, gen)
+                                     : SquareSingleRunLinf(model, x, y, options, gen);
+}
+
 Square::Square(std::string name, const proto::SquareConfig& config, double epsilon)
-    : Square(std::move(name), SquareOptions{epsilon, config.num_queries(), config.p_init(),
-                                            config.restarts()}) {
+    : Square(std::move(name),
+             SquareOptions{epsilon, config.num_queries(), config.p_init(), config.restarts(),
+                           config.norm() == proto::L2 ? LpNorm::kL2 : LpNorm::kLinf}) {
   const absl::Status valid = ValidateSquareConfig(config, "square");
   CHECK(valid.ok()) << valid;
 }

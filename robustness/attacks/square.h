@@ -1,4 +1,4 @@
-// Square Attack, L-inf (Andriushchenko et al., ECCV 2020), the fourth stage of AutoAttack
+// Square Attack, L-inf and L2 (Andriushchenko et al., ECCV 2020), the fourth stage of AutoAttack
 // (PAPER.md 3.8), with the semantics of fra31/auto-attack at a392200 (research/autoattack.md
 // section 4; written from that sheet): a score-based black box that needs only logits.
 //
@@ -18,12 +18,22 @@
 // up to float rounding ((x - eps) + 2 eps can be an ulp off x + eps, in the reference too).
 // Queries per image: at most 1 + Q (the start and one per iteration while active).
 //
+// L2 (the reference's, research/autoattack.md section 4): the start tiles the image with squares
+// of side floor(H/5) from offset floor((H - 5 s)/2), each SquareL2Eta(s) times a sign per image
+// and channel, scaled to ||delta||_2 = eps and clipped to [0, 1]. Each step: s = max(round(
+// sqrt(p H W)), 3), made odd, at most min(H, W); two windows W1, W2 (offsets drawn as above, in
+// the order W1 vertical, W1 horizontal, W2 vertical, W2 horizontal, then eta's transpose draw and
+// the [n, C, 1, 1] signs), shared by the active images. Per image and channel, W1's new content is
+// eta(s) sign + delta_W1 / (||delta_W1|| + 1e-12), rescaled to norm sqrt(max(eps^2 - ||delta||^2,
+// 0) / C + ||delta_{W1 u W2}||^2); W2 is zeroed, then W1 written; x_new = clip(x + eps delta /
+// ||delta||_2, 0, 1). Acceptance as for L-inf. Every result has ||x_adv - x||_2 <= eps.
+//
 // Perturb: one clean forward; for each restart a run on the images still classified correctly,
 // from their clean images; a fresh forward on the result decides (argmax != y), fooled images
 // take it, the rest stay clean.
 //
-// Generator use: per run, one [N, C, 1, W] draw, then per iteration three draws in the order
-// (vertical offset, horizontal offset, channel signs), from `gen` on the images' device (the
+// Generator use (L-inf): per run, one [N, C, 1, W] draw, then per iteration three draws in the
+// order (vertical offset, horizontal offset, channel signs), from `gen` on the images' device (the
 // reference draws on the CPU: on CPU a generator seeded like torch.manual_seed(seed) replays it).
 #ifndef ROBUSTNESS_ATTACKS_SQUARE_H_
 #define ROBUSTNESS_ATTACKS_SQUARE_H_
@@ -38,10 +48,11 @@
 #include "robustness/attacks/attack.h"
 #include "robustness/models/image_classifier.h"
 #include "robustness/proto/attack.pb.h"
+#include "robustness/tensors/projection.h"
 
 namespace robustness {
 
-// OK when every field is set: norm LINF (L2 is not built yet, an error saying so); num_queries,
+// OK when every field is set: norm LINF or L2; num_queries,
 // restarts >= 1; p_init in (0, 1]. InvalidArgument naming `path` + field and the value otherwise.
 absl::Status ValidateSquareConfig(const proto::SquareConfig& config, absl::string_view path);
 
@@ -50,7 +61,14 @@ struct SquareOptions {
   int num_queries = 5000;
   double p_init = 0.8;
   int restarts = 1;
+  LpNorm norm = LpNorm::kLinf;
 };
+
+// The L2 attack's meta-square eta(s) (s >= 1): the top floor(s/2) rows R(floor(s/2), s), the rest
+// -R(s - floor(s/2), s), R(a, b) the sum of 1/(k+1)^2 over nested centred squares of side 2k+1
+// clipped to a x b, normalised to unit L2; the whole normalised to unit L2, transposed when the
+// one draw u ~ U[0, 1) from `gen` exceeds 0.5. float32 [s, s].
+torch::Tensor SquareL2Eta(int64_t s, torch::Generator& gen);
 
 // p at iteration `i` (0-based) for the schedule above.
 double SquareFraction(int i, double p_init);

@@ -110,14 +110,58 @@ TEST_F(SquareToyTest, PerturbFoolsOnlyWhatAFreshForwardConfirmsAndIsDeterministi
   EXPECT_TRUE(torch::equal(changed, wrong));
 }
 
+TEST(SquareL2Eta, UnitNormTopPositiveBottomNegativeOrTransposed) {
+  torch::Generator gen = MakeCpuGenerator(4);
+  int transposed = 0;
+  for (int trial = 0; trial < 20; ++trial) {
+    for (int64_t s : {1, 3, 5, 7, 28}) {
+      const torch::Tensor eta = SquareL2Eta(s, gen);
+      ASSERT_EQ(eta.sizes(), at::IntArrayRef({s, s}));
+      EXPECT_NEAR(eta.pow(2).sum().item<float>(), 1.0f, 1e-5);
+      // Even sides: the two halves are the same rectangle with opposite signs.
+      if (s % 2 == 0) EXPECT_NEAR(eta.sum().item<float>(), 0.0f, 1e-5) << s;
+      if (s < 3) continue;
+      // Rows 0 .. s/2 - 1 positive and the rest negative, or the same by columns.
+      const bool by_rows = eta[0][s - 1].item<float>() > 0 && eta[s - 1][0].item<float>() < 0;
+      const torch::Tensor e = by_rows ? eta : eta.t();
+      transposed += !by_rows;
+      EXPECT_TRUE(e.narrow(0, 0, s / 2).gt(0).all().item<bool>()) << s;
+      EXPECT_TRUE(e.narrow(0, s / 2, s - s / 2).lt(0).all().item<bool>()) << s;
+    }
+  }
+  EXPECT_GT(transposed, 10);  // the coin is fair-ish: 80 draws
+  EXPECT_LT(transposed, 70);
+}
+
+TEST_F(SquareToyTest, L2StaysInsideTheBallAndTheBudgetAndFoolsSome) {
+  SquareOptions o;
+  o.epsilon = 0.5;
+  o.num_queries = 200;
+  o.norm = LpNorm::kL2;
+  const SquareRunResult r = SquareSingleRun(model_, images_, labels_, o, gen_);
+  EXPECT_LE(r.queries.max().item<int64_t>(), 201);
+  const torch::Tensor norms = (r.x_best - images_).flatten(1).norm(2, 1);
+  EXPECT_LE(norms.max().item<float>(), 0.5f * (1 + 1e-5f));
+  EXPECT_GE(r.x_best.min().item<float>(), 0.0f);
+  EXPECT_LE(r.x_best.max().item<float>(), 1.0f);
+  EXPECT_TRUE(r.margin.le(0).any().item<bool>()) << "nothing fooled: the test says nothing";
+  EXPECT_TRUE(torch::allclose(r.margin, MarginLoss(model_.forward(r.x_best), labels_), 1e-5,
+                              1e-5));
+  Square square("Square-L2", o);
+  torch::Generator a = MakeCpuGenerator(2), b = MakeCpuGenerator(2);
+  EXPECT_TRUE(torch::equal(square.Perturb(model_, images_, labels_, a),
+                           square.Perturb(model_, images_, labels_, b)));
+}
+
 TEST(ValidateSquareConfig, NamesTheFieldAndValue) {
   auto check = [](const std::string& text) {
     return ValidateSquareConfig(ParseTextProtoOrDie<proto::SquareConfig>(text), "attack.square");
   };
   EXPECT_THAT(check("norm: LINF num_queries: 5000 p_init: 0.8 restarts: 1"), IsOk());
-  EXPECT_THAT(check("norm: L2 num_queries: 5000 p_init: 0.8 restarts: 1"),
+  EXPECT_THAT(check("norm: L2 num_queries: 5000 p_init: 0.8 restarts: 1"), IsOk());
+  EXPECT_THAT(check("num_queries: 5000 p_init: 0.8 restarts: 1"),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("attack.square.norm: the L2 Square Attack is not built yet")));
+                       HasSubstr("attack.square.norm: must be LINF or L2, got NORM_UNSPECIFIED")));
   EXPECT_THAT(check("norm: LINF num_queries: 0 p_init: 0.8 restarts: 1"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("attack.square.num_queries: must be >= 1, got 0")));
