@@ -137,7 +137,7 @@ bool StartRun(ImageClassifierImpl& model, const torch::Tensor& start, const torc
               SquareRunResult* result) {
   result->x_best = start;
   result->margin = MarginLoss(model.forward(start), y);
-  result->queries.fill_(1);
+  result->queries = torch::ones({start.size(0)}, y.options().dtype(torch::kLong));
   return !result->margin.lt(0).all().item<bool>();
 }
 
@@ -176,13 +176,10 @@ torch::Tensor ChannelNorm(const torch::Tensor& v) { return v.pow(2).sum({-2, -1}
 SquareRunResult SquareSingleRunL2(ImageClassifierImpl& model, const torch::Tensor& x_in,
                                   const torch::Tensor& y_in, const SquareOptions& options,
                                   torch::Generator& gen) {
-  torch::NoGradGuard no_grad;
   const int64_t n = x_in.size(0), c = x_in.size(1), h = x_in.size(2), w = x_in.size(3);
-  if (n == 0) return EmptyRun(x_in);
   const double eps = options.epsilon;
   const auto float_options = x_in.options();
   SquareRunResult result;
-  result.queries = torch::zeros({n}, x_in.options().dtype(torch::kLong));
   // The start: tiles of eta(s0) times a sign per image and channel.
   const int64_t s0 = h / 5;
   CHECK_GE(s0, 1) << "the L2 Square Attack needs images of at least 5 rows, got " << h;
@@ -251,13 +248,10 @@ SquareRunResult SquareSingleRunL2(ImageClassifierImpl& model, const torch::Tenso
 SquareRunResult SquareSingleRunLinf(ImageClassifierImpl& model, const torch::Tensor& x_in,
                                     const torch::Tensor& y_in, const SquareOptions& options,
                                     torch::Generator& gen) {
-  torch::NoGradGuard no_grad;
   const int64_t n = x_in.size(0), c = x_in.size(1), h = x_in.size(2), w = x_in.size(3);
-  if (n == 0) return EmptyRun(x_in);
   const double eps = options.epsilon;
   const auto float_options = x_in.options();
   SquareRunResult result;
-  result.queries = torch::zeros({n}, x_in.options().dtype(torch::kLong));
   if (!StartRun(model, (x_in + eps * RandomSigns({n, c, 1, w}, gen, float_options)).clamp(0.0, 1.0),
                 y_in, &result)) {
     return result;
@@ -304,6 +298,8 @@ torch::Tensor SquareL2Eta(int64_t s, torch::Generator& gen) {
 SquareRunResult SquareSingleRun(ImageClassifierImpl& model, const torch::Tensor& x,
                                 const torch::Tensor& y, const SquareOptions& options,
                                 torch::Generator& gen) {
+  torch::NoGradGuard no_grad;
+  if (x.size(0) == 0) return EmptyRun(x);
   return options.norm == LpNorm::kL2 ? SquareSingleRunL2(model, x, y, options, gen)
                                      : SquareSingleRunLinf(model, x, y, options, gen);
 }
