@@ -53,7 +53,9 @@ torch::Tensor L2Norm(const torch::Tensor& v) {  // [N, ...] -> [N, 1, 1, 1]
   return PerImage(v.pow(2).view({v.size(0), -1}).sum(-1).sqrt(), v);
 }
 
-// v / (||v||_p + 1e-12) per image.
+// v / (||v||_p + 1e-12) per image. This file keeps the reference's own formulas (the + 1e-12,
+// the radial shrink by min(eps, ||d||)) rather than tensors/projection.h's, which guard zero
+// norms and project differently, so the iterates follow the reference's arithmetic.
 torch::Tensor Normalize(LpNorm norm, const torch::Tensor& v) {
   const torch::Tensor n = norm == LpNorm::kLinf
                               ? PerImage(std::get<0>(v.abs().view({v.size(0), -1}).max(1)), v)

@@ -24,14 +24,19 @@ double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
 
+}  // namespace
+
 // check_range_output and check_randomized on the first batch.
-void RunChecks(ImageClassifierImpl& model, const torch::Tensor& x, const torch::Tensor& y,
-               std::vector<std::string>* warnings) {
+std::vector<std::string> ModelOutputWarnings(ImageClassifierImpl& model, const torch::Tensor& x,
+                                             const torch::Tensor& y) {
+  attacks_internal::EvalModeGuard eval_mode(model);
+  torch::NoGradGuard no_grad;
+  std::vector<std::string> warnings;
   const torch::Tensor out = model.forward(x);
   const torch::Tensor row_sums = out.sum(1);
   if (out.max().item<double>() < 1 + 1e-5 && out.min().item<double>() > -1e-5 &&
       (row_sums - 1).abs().max().item<double>() < 1e-5) {
-    warnings->push_back(
+    warnings.push_back(
         "the model's outputs look like probabilities (in [0, 1], rows summing to 1): the "
         "attacks need logits, pass the model without its softmax");
   }
@@ -42,21 +47,35 @@ void RunChecks(ImageClassifierImpl& model, const torch::Tensor& x, const torch::
     const torch::Tensor again_normalised = again / (again.norm(2, 1, true) + 1e-10);
     if (again.argmax(1).eq(y).sum().item<int64_t>() != correct ||
         (again_normalised - normalised).norm(2, 1).max().item<double>() > 1e-4) {
-      warnings->push_back(
+      warnings.push_back(
           "the model's outputs change between identical forward passes: it looks randomised "
           "(the reference suggests its 'rand' version, with EOT)");
-      return;
+      return warnings;
     }
   }
+  return warnings;
 }
 
-}  // namespace
+std::string SquareWarning(const std::vector<AutoAttackStageResult>& stages) {
+  // check_square_sr: Square below every other entry (clean included) by more than 0.002. The
+  // entries are cumulative, so that is Square lowering the previous stage's accuracy.
+  for (size_t k = 1; k < stages.size(); ++k) {
+    if (stages[k].name == "Square" &&
+        stages[k].robust_accuracy < stages[k - 1].robust_accuracy - 0.002) {
+      return absl::StrFormat(
+          "Square (a black-box attack) lowered robust accuracy from %.2f%% to %.2f%% after the "
+          "white-box attacks: the model may mask its gradients",
+          100.0 * stages[k - 1].robust_accuracy, 100.0 * stages[k].robust_accuracy);
+    }
+  }
+  return "";
+}
 
 AutoAttackReport RunAutoAttack(ImageClassifierImpl& model, const torch::Tensor& images,
                                const torch::Tensor& labels,
                                const std::vector<const Attack*>& stages, LpNorm norm,
                                uint64_t seed, int64_t batch_size,
-                               const std::string& progress_name) {
+                               const std::string& progress_name, bool run_checks) {
   CHECK_GE(batch_size, 1);
   attacks_internal::CheckAttackInputs(images, labels);
   attacks_internal::EvalModeGuard eval_mode(model);
@@ -71,8 +90,10 @@ AutoAttackReport RunAutoAttack(ImageClassifierImpl& model, const torch::Tensor& 
     report.final_prediction = report.clean_prediction;
     return report;
   }
-  RunChecks(model, images.narrow(0, 0, std::min(n, batch_size)),
-            labels.narrow(0, 0, std::min(n, batch_size)), &report.warnings);
+  if (run_checks) {
+    report.warnings = ModelOutputWarnings(model, images.narrow(0, 0, std::min(n, batch_size)),
+                                          labels.narrow(0, 0, std::min(n, batch_size)));
+  }
   for (int64_t begin = 0; begin < n; begin += batch_size) {
     const int64_t size = std::min(batch_size, n - begin);
     report.clean_prediction.narrow(0, begin, size)
@@ -124,16 +145,9 @@ AutoAttackReport RunAutoAttack(ImageClassifierImpl& model, const torch::Tensor& 
   const torch::Tensor delta = (report.x_adv - images).flatten(1);
   report.max_perturbation = norm == LpNorm::kLinf ? delta.abs().max().item<double>()
                                                   : delta.norm(2, 1).max().item<double>();
-  // check_square_sr: Square below every other entry (clean included) by more than 0.002. The
-  // entries are cumulative, so that is Square lowering the previous stage's accuracy.
-  for (size_t k = 1; k < report.stages.size(); ++k) {
-    if (report.stages[k].name != "Square") continue;
-    if (report.stages[k].robust_accuracy < report.stages[k - 1].robust_accuracy - 0.002) {
-      report.warnings.push_back(absl::StrFormat(
-          "Square (a black-box attack) lowered robust accuracy from %.2f%% to %.2f%% after the "
-          "white-box attacks: the model may mask its gradients",
-          100.0 * report.stages[k - 1].robust_accuracy, 100.0 * report.stages[k].robust_accuracy));
-    }
+  if (run_checks) {
+    const std::string square = SquareWarning(report.stages);
+    if (!square.empty()) report.warnings.push_back(square);
   }
   for (const std::string& w : report.warnings) LOG(WARNING) << "AutoAttack: " << w;
   return report;

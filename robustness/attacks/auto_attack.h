@@ -52,12 +52,21 @@ struct AutoAttackReport {
 
 // Runs the stages (see above) on images (float [N, C, H, W] in [0, 1]) and labels (int64 [N]) in
 // batches of `batch_size` (>= 1). `progress_name` labels one progress line per stage ("" = none).
-// Deterministic given `seed` on CPU.
+// `run_checks` false skips checks 1 and 4 (a caller that runs this on parts of a data set runs
+// them once itself, ModelOutputWarnings and SquareWarning). Deterministic given `seed` on CPU.
 AutoAttackReport RunAutoAttack(ImageClassifierImpl& model, const torch::Tensor& images,
                                const torch::Tensor& labels,
                                const std::vector<const Attack*>& stages, LpNorm norm,
                                uint64_t seed, int64_t batch_size,
-                               const std::string& progress_name = "");
+                               const std::string& progress_name = "", bool run_checks = true);
+
+// Check 1 on images x (a batch) and labels y: the warnings it raises, if any.
+std::vector<std::string> ModelOutputWarnings(ImageClassifierImpl& model, const torch::Tensor& x,
+                                             const torch::Tensor& y);
+
+// Check 4 from the stages' names and cumulative robust accuracies (in [0, 1], in stage order):
+// a warning when the stage named "Square" is more than 0.002 below the stage before it, else "".
+std::string SquareWarning(const std::vector<AutoAttackStageResult>& stages);
 
 }  // namespace robustness
 

@@ -187,7 +187,7 @@ SquareRunResult SquareSingleRunL2(ImageClassifierImpl& model, const torch::Tenso
   const int64_t start = (h - s0 * 5) / 2;
   for (int64_t i = 0, vh = start; i < h / s0; ++i, vh += s0) {
     for (int64_t j = 0, vw = start; j < w / s0; ++j, vw += s0) {
-      const torch::Tensor eta = SquareL2Eta(s0, gen).to(x_in.device()).view({1, 1, s0, s0});
+      const torch::Tensor eta = SquareL2Eta(s0, gen, float_options).view({1, 1, s0, s0});
       const torch::Tensor sign = RandomSigns({n, c, 1, 1}, gen, float_options);
       // Tiles past the image's edge are cut (the reference fails there instead).
       const int64_t th = std::min(s0, h - vh), tw = std::min(s0, w - vw);
@@ -224,7 +224,7 @@ SquareRunResult SquareSingleRunL2(ImageClassifierImpl& model, const torch::Tenso
     const torch::Tensor norms_windows = ChannelNorm(delta * mask);
     torch::Tensor new_deltas =
         torch::ones({m, c, s, s}, float_options) *
-        (SquareL2Eta(s, gen).to(a.x.device()).view({1, 1, s, s}) *
+        (SquareL2Eta(s, gen, float_options).view({1, 1, s, s}) *
          RandomSigns({m, c, 1, 1}, gen, float_options));
     new_deltas += window1 / (1e-12 + norms_window_1);
     new_deltas = new_deltas / (1e-12 + ChannelNorm(new_deltas)) *
@@ -285,13 +285,13 @@ SquareRunResult SquareSingleRunLinf(ImageClassifierImpl& model, const torch::Ten
 
 }  // namespace
 
-torch::Tensor SquareL2Eta(int64_t s, torch::Generator& gen) {
+torch::Tensor SquareL2Eta(int64_t s, torch::Generator& gen, const torch::TensorOptions& options) {
   CHECK_GE(s, 1);
-  torch::Tensor delta = torch::zeros({s, s});
+  torch::Tensor delta = torch::zeros({s, s}, options);
   delta.narrow(0, 0, s / 2).copy_(EtaRectangles(s / 2, s));
   delta.narrow(0, s / 2, s - s / 2).copy_(-EtaRectangles(s - s / 2, s));
   delta = delta / delta.pow(2).sum().sqrt();
-  if (torch::rand({1}, gen).item<float>() > 0.5f) delta = delta.t().contiguous();
+  if (torch::rand({1}, gen, options).item<float>() > 0.5f) delta = delta.t().contiguous();
   return delta;
 }
 

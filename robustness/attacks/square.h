@@ -67,8 +67,10 @@ struct SquareOptions {
 // The L2 attack's meta-square eta(s) (s >= 1): the top floor(s/2) rows R(floor(s/2), s), the rest
 // -R(s - floor(s/2), s), R(a, b) the sum of 1/(k+1)^2 over nested centred squares of side 2k+1
 // clipped to a x b, normalised to unit L2; the whole normalised to unit L2, transposed when the
-// one draw u ~ U[0, 1) from `gen` exceeds 0.5. float32 [s, s].
-torch::Tensor SquareL2Eta(int64_t s, torch::Generator& gen);
+// one draw u ~ U[0, 1) from `gen` (a generator for `options`' device) exceeds 0.5. float32
+// [s, s] with `options`.
+torch::Tensor SquareL2Eta(int64_t s, torch::Generator& gen,
+                          const torch::TensorOptions& options = torch::kFloat);
 
 // p at iteration `i` (0-based) for the schedule above.
 double SquareFraction(int i, double p_init);

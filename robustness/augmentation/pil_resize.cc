@@ -1,6 +1,7 @@
 #include "robustness/augmentation/pil_resize.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <vector>
 
@@ -190,10 +191,13 @@ __attribute__((target("avx2"))) void ResampleOneRowAvx2(const uint8_t* base, int
 // out[i][x] = Clip8(sum_j in[first_i + j][x] * k_i[j]) for i in [0, n), x in [0, width): one
 // resampling pass along the slow axis of a row-major `in` with rows of `width` values, vectorised
 // over x (every x shares the weights).
+std::atomic<bool> g_avx2_allowed{true};
+
 void ResampleRows(const uint8_t* in, int64_t width, const Coefficients& c, int64_t first_offset,
                   int64_t n, uint8_t* out) {
 #if defined(__x86_64__) && defined(__GNUC__)
-  static const bool kAvx2 = __builtin_cpu_supports("avx2");
+  static const bool kHasAvx2 = __builtin_cpu_supports("avx2");
+  const bool kAvx2 = kHasAvx2 && g_avx2_allowed.load(std::memory_order_relaxed);
 #else
   constexpr bool kAvx2 = false;
 #endif
@@ -246,6 +250,8 @@ void Transpose(const uint8_t* in, int64_t rows, int64_t cols, uint8_t* out) {
 }
 
 }  // namespace
+
+void SetPilResizeAvx2AllowedForTesting(bool allowed) { g_avx2_allowed.store(allowed); }
 
 // Both passes are ResampleRows: the horizontal one runs on the transposed plane (so it too
 // vectorises over a contiguous axis) and its result is transposed back. The arithmetic per output

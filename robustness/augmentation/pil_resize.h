@@ -25,6 +25,10 @@ namespace robustness {
 // Example: Uint8Image out = PilResize(crop, 224, 224, Resample::kBicubic);
 Uint8Image PilResize(const Uint8Image& image, int64_t height, int64_t width, Resample resample);
 
+// Tests only: whether PilResize may use its AVX2 pass on CPUs that have it (default true). With
+// false every CPU takes the SSE2 pass, so an AVX2 machine can test the path other CPUs run.
+void SetPilResizeAvx2AllowedForTesting(bool allowed);
+
 }  // namespace robustness
 
 #endif  // ROBUSTNESS_AUGMENTATION_PIL_RESIZE_H_

@@ -80,6 +80,17 @@ TEST(PilResize, BitExactWithPillowOnEveryFixture) {
   }
 }
 
+// The SSE2 pass (the one CPUs without AVX2 run) on the same fixtures, on any machine.
+TEST(PilResize, Sse2PassIsBitExactToo) {
+  SetPilResizeAvx2AllowedForTesting(false);
+  for (const Case& c : ResizeCases()) {
+    const Uint8Image& input = LoadPilFixtures().inputs.at(c.image);
+    const Uint8Image ours = PilResize(Crop(input, c.box), c.height, c.width, c.resample);
+    EXPECT_EQ(MaxAbsDiff(ours, *c.expected), 0) << Describe(c);
+  }
+  SetPilResizeAvx2AllowedForTesting(true);
+}
+
 TEST(PilResize, SameSizeIsACopy) {
   const Uint8Image& grey = LoadPilFixtures().inputs.at("grey");
   const Uint8Image out = PilResize(grey, grey.height, grey.width, Resample::kBicubic);

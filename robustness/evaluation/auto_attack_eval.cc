@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "glog/logging.h"
 #include "robustness/attacks/attack.h"
 #include "robustness/attacks/attack_factory.h"
 #include "robustness/attacks/auto_attack.h"
@@ -122,8 +123,11 @@ absl::StatusOr<AutoAttackEvalReport> EvaluateAutoAttack(ImageClassifierImpl& mod
                      options.data_loader_threads, /*drop_last=*/false);
   model.eval();
   const auto start = std::chrono::steady_clock::now();
-  std::vector<torch::Tensor> labels, clean, fooled_by[64], final_prediction[64], x_adv[64];
-  CHECK_LE(num_radii, 64) << "at most 64 radii";
+  // Per-batch pieces, concatenated at the end; the [r] ones per radius.
+  std::vector<torch::Tensor> labels, clean;
+  std::vector<std::vector<torch::Tensor>> fooled_by(num_radii), final_prediction(num_radii),
+      x_adv(num_radii);
+  std::vector<std::string> model_warnings;
   ProgressLine progress(absl::StrCat("autoattack ", options.name), loader.num_batches(), "img");
   int64_t seen = 0;
   for (int64_t b = 0; b < loader.num_batches(); ++b) {
@@ -132,6 +136,8 @@ absl::StatusOr<AutoAttackEvalReport> EvaluateAutoAttack(ImageClassifierImpl& mod
     const torch::Tensor y = batch.labels.to(options.device);
     seen += y.size(0);
     labels.push_back(y.cpu());
+    // The model checks once, on the first batch, as the reference runs them.
+    if (b == 0) model_warnings = ModelOutputWarnings(model, images, y);
     std::string metrics;
     for (int r = 0; r < num_radii; ++r) {
       std::vector<const Attack*> stages;
@@ -141,7 +147,7 @@ absl::StatusOr<AutoAttackEvalReport> EvaluateAutoAttack(ImageClassifierImpl& mod
           model, images, y, stages, norm,
           DeriveSeed(options.seed, {kAttackStream, static_cast<uint64_t>(b),
                                     static_cast<uint64_t>(r)}),
-          config.batch_size());
+          config.batch_size(), /*progress_name=*/"", /*run_checks=*/false);
       AutoAttackRadiusResult& result = report.radii[r];
       if (r == 0) {
         clean.push_back(a.clean_prediction.cpu());
@@ -159,11 +165,6 @@ absl::StatusOr<AutoAttackEvalReport> EvaluateAutoAttack(ImageClassifierImpl& mod
       }
       result.robust += robust;
       result.max_perturbation = std::max(result.max_perturbation, a.max_perturbation);
-      for (const std::string& w : a.warnings) {
-        if (std::find(result.warnings.begin(), result.warnings.end(), w) == result.warnings.end()) {
-          result.warnings.push_back(w);
-        }
-      }
       fooled_by[r].push_back(a.fooled_by.cpu());
       final_prediction[r].push_back(a.final_prediction.cpu());
       if (keep_adversarial) x_adv[r].push_back(a.x_adv.cpu());
@@ -177,6 +178,16 @@ absl::StatusOr<AutoAttackEvalReport> EvaluateAutoAttack(ImageClassifierImpl& mod
   report.labels = torch::cat(labels);
   report.clean_prediction = torch::cat(clean);
   for (int r = 0; r < num_radii; ++r) {
+    AutoAttackRadiusResult& result = report.radii[r];
+    result.warnings = model_warnings;
+    // Square's check on the whole set's cumulative accuracies, as the reference's.
+    std::vector<AutoAttackStageResult> totals;
+    for (const AutoAttackStageTotals& s : result.stages) {
+      totals.push_back({s.name, static_cast<double>(s.robust_after) / n});
+    }
+    const std::string square = SquareWarning(totals);
+    if (!square.empty()) result.warnings.push_back(square);
+    for (const std::string& w : result.warnings) LOG(WARNING) << "AutoAttack: " << w;
     report.radii[r].fooled_by = torch::cat(fooled_by[r]);
     report.radii[r].final_prediction = torch::cat(final_prediction[r]);
     if (keep_adversarial) report.radii[r].x_adv = torch::cat(x_adv[r]);

@@ -45,7 +45,8 @@ struct AutoAttackRadiusResult {
   std::vector<AutoAttackStageTotals> stages;
   int64_t robust = 0;  // After the last stage.
   double max_perturbation = 0;
-  std::vector<std::string> warnings;  // Distinct, in order of first appearance.
+  // The model checks (first batch) and Square's check (whole set), research/autoattack.md 5.
+  std::vector<std::string> warnings;
   torch::Tensor fooled_by;            // int64 [N]: -1 clean error, k stage index, -2 robust.
   torch::Tensor final_prediction;     // int64 [N]
   torch::Tensor x_adv;                // [N, C, H, W] when asked for, else undefined.

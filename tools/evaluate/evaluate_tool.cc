@@ -89,13 +89,18 @@ std::string PerImageCsv(const AutoAttackEvalReport& report,
   csv += "\n";
   const auto labels = report.labels.accessor<int64_t, 1>();
   const auto clean = report.clean_prediction.accessor<int64_t, 1>();
+  std::vector<at::TensorAccessor<int64_t, 1>> fooled_by, prediction;
+  for (const AutoAttackRadiusResult& r : report.radii) {
+    fooled_by.push_back(r.fooled_by.accessor<int64_t, 1>());
+    prediction.push_back(r.final_prediction.accessor<int64_t, 1>());
+  }
   for (int64_t i = 0; i < report.num_images; ++i) {
     absl::StrAppend(&csv, i, ",", labels[i], ",", clean[i]);
-    for (const AutoAttackRadiusResult& r : report.radii) {
-      const int64_t k = r.fooled_by[i].item<int64_t>();
+    for (size_t r = 0; r < report.radii.size(); ++r) {
+      const int64_t k = fooled_by[r][i];
       const std::string outcome =
           k == -1 ? "clean error" : k == -2 ? "robust" : config.stages(static_cast<int>(k)).name();
-      absl::StrAppend(&csv, ",", outcome, ",", r.final_prediction[i].item<int64_t>());
+      absl::StrAppend(&csv, ",", outcome, ",", prediction[r][i]);
     }
     csv += "\n";
   }
