@@ -1,5 +1,5 @@
-// The one attack interface (PAPER.md 3.6-3.8). FGSM (fgsm.h), PGD (pgd.h), APGD (apgd.h) and
-// Square (square.h) implement it; auto_attack.h runs a list of them as AutoAttack does;
+// The one attack interface (PAPER.md 3.6-3.8). FGSM (fgsm.h), PGD (pgd.h), APGD (apgd.h), FAB
+// (fab.h) and Square (square.h) implement it; auto_attack.h runs a list of them as AutoAttack does;
 // attack_factory.h builds one from a proto::AttackConfig. Evaluation and adversarial training
 // only ever see an Attack.
 //

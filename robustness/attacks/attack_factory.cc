@@ -5,6 +5,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "robustness/attacks/apgd.h"
+#include "robustness/attacks/fab.h"
 #include "robustness/attacks/fgsm.h"
 #include "robustness/attacks/pgd.h"
 #include "robustness/attacks/radius.h"
@@ -26,10 +27,12 @@ absl::Status ValidateAttackConfig(const proto::AttackConfig& config) {
       return ValidateApgdConfig(config.apgd(), "attack.apgd");
     case proto::AttackConfig::kSquare:
       return ValidateSquareConfig(config.square(), "attack.square");
+    case proto::AttackConfig::kFab:
+      return ValidateFabConfig(config.fab(), "attack.fab");
     case proto::AttackConfig::ATTACK_NOT_SET:
       break;
   }
-  return absl::InvalidArgumentError("attack.attack: must be set (one of fgsm, pgd, apgd, square)");
+  return absl::InvalidArgumentError("attack.attack: must be set (one of fgsm, pgd, apgd, square, fab)");
 }
 
 absl::StatusOr<std::unique_ptr<Attack>> CreateAttack(const proto::AttackConfig& config,
@@ -45,6 +48,8 @@ absl::StatusOr<std::unique_ptr<Attack>> CreateAttack(const proto::AttackConfig& 
       return std::make_unique<Apgd>(config.name(), config.apgd(), epsilon);
     case proto::AttackConfig::kSquare:
       return std::make_unique<Square>(config.name(), config.square(), epsilon);
+    case proto::AttackConfig::kFab:
+      return std::make_unique<Fab>(config.name(), config.fab(), epsilon);
     case proto::AttackConfig::ATTACK_NOT_SET:
       break;
   }

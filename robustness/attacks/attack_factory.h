@@ -20,10 +20,10 @@ namespace robustness {
 // Range checks for every field, run before any tensor work. OK, or InvalidArgument naming the
 // field path from the AttackConfig (prefix "attack.") and the offending value:
 //   "attack.name: must be a non-empty column label"
-//   "attack.attack: must be set (one of fgsm, pgd, apgd, square)"
+//   "attack.attack: must be set (one of fgsm, pgd, apgd, square, fab)"
 //   "attack.pgd.num_steps: must be >= 1, got 0"
 // The per-attack rules are ValidateFgsmConfig (fgsm.h), ValidatePgdConfig (pgd.h),
-// ValidateApgdConfig (apgd.h) and ValidateSquareConfig (square.h).
+// ValidateApgdConfig (apgd.h), ValidateSquareConfig (square.h) and ValidateFabConfig (fab.h).
 absl::Status ValidateAttackConfig(const proto::AttackConfig& config);
 
 // Validates `config` and `epsilon` (in (0, 1] pixel units: 4/255, not 4; error

@@ -71,7 +71,7 @@ TEST(ValidateAttackConfig, NamesTheFieldPathOnEveryError) {
   EXPECT_THAT(ValidateAttackConfig(Config(R"pb(fgsm { norm: LINF target_mode: UNTARGETED })pb")),
               Invalid("attack.name: must be a non-empty column label"));
   EXPECT_THAT(ValidateAttackConfig(Config(R"pb(name: "x")pb")),
-              Invalid("attack.attack: must be set (one of fgsm, pgd, apgd, square)"));
+              Invalid("attack.attack: must be set (one of fgsm, pgd, apgd, square, fab)"));
   EXPECT_THAT(ValidateAttackConfig(Config(R"pb(name: "x" fgsm { norm: LINF })pb")),
               Invalid("attack.fgsm.target_mode: must be UNTARGETED, TARGET_RANDOM_OTHER or "
                       "TARGET_LEAST_LIKELY, got TARGET_MODE_UNSPECIFIED"));

@@ -11,8 +11,8 @@
 //      the stage's output: argmax != label. Robust accuracy after each stage is over all N.
 //   4. At the end, a warning if Square (a stage named "Square") beat the white-box stages by more
 //      than 0.2 points (check_square_sr), and the largest perturbation actually used.
-// Stages are any Attacks (apgd.h, square.h, ...). The reference's `standard` version is APGD-CE,
-// APGD-T, FAB-T, Square; FAB-T is not built yet, so this is its `custom` version.
+// Stages are any Attacks (apgd.h, fab.h, square.h, ...); auto_attack_version.h lists the
+// reference's `standard` and `plus` versions as stage configs.
 #ifndef ROBUSTNESS_ATTACKS_AUTO_ATTACK_H_
 #define ROBUSTNESS_ATTACKS_AUTO_ATTACK_H_
 

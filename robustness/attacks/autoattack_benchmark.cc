@@ -4,16 +4,22 @@
 //   ApgdIteration:  one APGD-CE step (one forward-backward pass plus the step arithmetic), from
 //                   a 10-step run with fooled images kept (so every step sees the whole batch);
 //   ApgdTIteration: the same for targeted DLR;
-//   SquareQuery:    one Square query batch (window draw, clip, one forward pass, acceptance).
+//   SquareQuery:    one Square query batch (window draw, clip, one forward pass, acceptance);
+//   FabTIteration:  one FAB-T iteration (forward-backward, the two projections of the batch onto
+//                   its hyperplanes, the step, the is-adversarial forward), L-inf and L2, from a
+//                   10-iteration run on the model's own predictions with no early stop;
+//   FabProjection:  the projection alone on 2 x 128 rows of 784 (rows per second).
 //
 //   bazel run -c opt //robustness/attacks:autoattack_benchmark
 #include <cstdint>
+#include <tuple>
 
 #include <ATen/Parallel.h>
 #include <benchmark/benchmark.h>
 #include <torch/types.h>
 
 #include "robustness/attacks/apgd.h"
+#include "robustness/attacks/fab.h"
 #include "robustness/attacks/square.h"
 #include "robustness/base/seed.h"
 #include "robustness/config/parse_text_proto.h"
@@ -81,10 +87,53 @@ void BM_SquareQuery(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * kBatch * kSteps);
 }
 
+void BM_FabTIteration(benchmark::State& state, LpNorm norm) {
+  at::set_num_threads(2);
+  ImageClassifier model = ResNet();
+  torch::Generator data = MakeCpuGenerator(0);
+  const torch::Tensor x = torch::rand({kBatch, 1, 28, 28}, data);
+  torch::Tensor y, targets;
+  {
+    torch::NoGradGuard no_grad;
+    const torch::Tensor logits = model->forward(x);
+    y = logits.argmax(1);
+    targets = std::get<1>(logits.sort(1)).select(1, 8).contiguous();  // the 2nd largest
+  }
+  FabOptions o;
+  o.norm = norm;
+  o.epsilon = norm == LpNorm::kLinf ? 4.0 / 255 : 0.5;
+  o.num_iterations = kSteps;
+  o.stop_when_accepted = false;
+  torch::Generator gen = MakeCpuGenerator(1);
+  FabSingleRun(*model, x, y, targets, o, /*random_start=*/false, gen);  // warm-up
+  for (auto _ : state) {
+    const FabRunResult r = FabSingleRun(*model, x, y, targets, o, /*random_start=*/false, gen);
+    benchmark::DoNotOptimize(r.best_norm.data_ptr());
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch * kSteps);
+}
+
+void BM_FabProjection(benchmark::State& state, LpNorm norm) {
+  at::set_num_threads(2);
+  torch::Generator data = MakeCpuGenerator(0);
+  const torch::Tensor t = torch::rand({2 * kBatch, 784}, data);
+  const torch::Tensor w = torch::randn({2 * kBatch, 784}, data);
+  const torch::Tensor b = (w * torch::rand({2 * kBatch, 784}, data)).sum(1);
+  for (auto _ : state) {
+    const torch::Tensor d = FabProjection(norm, t, w, b);
+    benchmark::DoNotOptimize(d.data_ptr());
+  }
+  state.SetItemsProcessed(state.iterations() * 2 * kBatch);
+}
+
 BENCHMARK_CAPTURE(BM_ApgdIteration, CE, proto::CE)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_ApgdIteration, DlrTargeted, proto::DLR_TARGETED)
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SquareQuery)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_FabTIteration, Linf, LpNorm::kLinf)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_FabTIteration, L2, LpNorm::kL2)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_FabProjection, Linf, LpNorm::kLinf)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_FabProjection, L2, LpNorm::kL2)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace robustness

@@ -119,7 +119,9 @@ TEST(SquareL2Eta, UnitNormTopPositiveBottomNegativeOrTransposed) {
       ASSERT_EQ(eta.sizes(), at::IntArrayRef({s, s}));
       EXPECT_NEAR(eta.pow(2).sum().item<float>(), 1.0f, 1e-5);
       // Even sides: the two halves are the same rectangle with opposite signs.
-      if (s % 2 == 0) EXPECT_NEAR(eta.sum().item<float>(), 0.0f, 1e-5) << s;
+      if (s % 2 == 0) {
+        EXPECT_NEAR(eta.sum().item<float>(), 0.0f, 1e-5) << s;
+      }
       if (s < 3) continue;
       // Rows 0 .. s/2 - 1 positive and the rest negative, or the same by columns.
       const bool by_rows = eta[0][s - 1].item<float>() > 0 && eta[s - 1][0].item<float>() < 0;

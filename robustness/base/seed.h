@@ -33,6 +33,8 @@ enum SeedStream : uint64_t {
   kAttackStream = 4,
   kSubsetStream = 5,
   kBatchMixStream = 6,  // MixUp / CutMix draws: (seed, kBatchMixStream, epoch, step)
+  // Adversarial training's inner attack: (seed, kAdversarialTrainingStream, epoch, step, part).
+  kAdversarialTrainingStream = 7,
 };
 
 }  // namespace robustness

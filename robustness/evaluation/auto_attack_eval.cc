@@ -13,6 +13,7 @@
 #include "robustness/attacks/attack.h"
 #include "robustness/attacks/attack_factory.h"
 #include "robustness/attacks/auto_attack.h"
+#include "robustness/attacks/auto_attack_version.h"
 #include "robustness/attacks/radius.h"
 #include "robustness/base/progress.h"
 #include "robustness/base/seed.h"
@@ -37,6 +38,8 @@ proto::Norm StageNorm(const proto::AttackConfig& a) {
       return a.apgd().norm();
     case proto::AttackConfig::kSquare:
       return a.square().norm();
+    case proto::AttackConfig::kFab:
+      return a.fab().norm();
     case proto::AttackConfig::ATTACK_NOT_SET:
       break;
   }
@@ -56,16 +59,20 @@ absl::Status ValidateAutoAttackEvalConfig(const proto::AutoAttackEvalConfig& c,
   }
   switch (c.version()) {
     case proto::AutoAttackEvalConfig::STANDARD:
-      return Invalid("version",
-                     "STANDARD needs FAB-T, which is not built yet; use CUSTOM with the stages "
-                     "you want (tools/evaluate/fashion_mnist_autoattack.pbtxt lists APGD-CE, "
-                     "APGD-T and Square with the standard settings)");
+    case proto::AutoAttackEvalConfig::PLUS:
+      if (c.stages_size() > 0) {
+        return Invalid("stages", absl::StrCat("must be empty for version ",
+                                              proto::AutoAttackEvalConfig::Version_Name(c.version()),
+                                              " (its stages are fixed); use CUSTOM to list your own"));
+      }
+      break;
     case proto::AutoAttackEvalConfig::CUSTOM:
+      if (c.stages_size() == 0) return Invalid("stages", "CUSTOM needs at least one stage");
       break;
     default:
-      return Invalid("version", "must be STANDARD or CUSTOM");
+      return Invalid("version", absl::StrCat("must be STANDARD, PLUS or CUSTOM, got ",
+                                             static_cast<int>(c.version())));
   }
-  if (c.stages_size() == 0) return Invalid("stages", "CUSTOM needs at least one stage");
   std::set<std::string> names;
   for (int i = 0; i < c.stages_size(); ++i) {
     const absl::Status valid = ValidateAttackConfig(c.stages(i));
@@ -92,6 +99,18 @@ absl::Status ValidateAutoAttackEvalConfig(const proto::AutoAttackEvalConfig& c,
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<proto::AttackConfig>> AutoAttackEvalStages(
+    const proto::AutoAttackEvalConfig& config) {
+  switch (config.version()) {
+    case proto::AutoAttackEvalConfig::STANDARD:
+      return AutoAttackVersionStages(AutoAttackVersion::kStandard, config.norm());
+    case proto::AutoAttackEvalConfig::PLUS:
+      return AutoAttackVersionStages(AutoAttackVersion::kPlus, config.norm());
+    default:
+      return std::vector<proto::AttackConfig>(config.stages().begin(), config.stages().end());
+  }
+}
+
 absl::StatusOr<AutoAttackEvalReport> EvaluateAutoAttack(ImageClassifierImpl& model,
                                                         std::shared_ptr<const Dataset> data,
                                                         const ImageTransform& eval_transform,
@@ -104,13 +123,15 @@ absl::StatusOr<AutoAttackEvalReport> EvaluateAutoAttack(ImageClassifierImpl& mod
   const LpNorm norm = config.norm() == proto::LINF ? LpNorm::kLinf : LpNorm::kL2;
   const int num_radii = config.radii_size();
   std::vector<std::vector<std::unique_ptr<Attack>>> attacks(num_radii);
+  ASSIGN_OR_RETURN(const std::vector<proto::AttackConfig> stage_configs,
+                   AutoAttackEvalStages(config));
   AutoAttackEvalReport report;
   report.num_images = n;
   for (int r = 0; r < num_radii; ++r) {
     AutoAttackRadiusResult result;
     result.epsilon = RadiusToPixels(config.radii(r));
     result.label = RadiusLabel(config.radii(r));
-    for (const proto::AttackConfig& stage : config.stages()) {
+    for (const proto::AttackConfig& stage : stage_configs) {
       ASSIGN_OR_RETURN(std::unique_ptr<Attack> attack, CreateAttack(stage, result.epsilon));
       attacks[r].push_back(std::move(attack));
       result.stages.push_back({stage.name()});

@@ -38,7 +38,18 @@ TEST(ValidateAutoAttackEvalConfig, NamesTheFieldAndValue) {
   standard.set_version(proto::AutoAttackEvalConfig::STANDARD);
   EXPECT_THAT(ValidateAutoAttackEvalConfig(standard, 100),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("auto_attack.version: STANDARD needs FAB-T")));
+                       HasSubstr("auto_attack.stages: must be empty for version STANDARD")));
+  standard.clear_stages();
+  EXPECT_THAT(ValidateAutoAttackEvalConfig(standard, 100), IsOk());
+  const auto expanded = AutoAttackEvalStages(standard);
+  ASSERT_THAT(expanded, IsOk());
+  ASSERT_EQ(expanded->size(), 4u);
+  EXPECT_EQ((*expanded)[2].name(), "FAB-T");
+  proto::AutoAttackEvalConfig custom_empty = Config("");
+  custom_empty.clear_stages();
+  EXPECT_THAT(ValidateAutoAttackEvalConfig(custom_empty, 100),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("auto_attack.stages: CUSTOM needs at least one stage")));
   proto::AutoAttackEvalConfig l2 = Config("");
   l2.set_norm(proto::L2);
   EXPECT_THAT(ValidateAutoAttackEvalConfig(l2, 100),

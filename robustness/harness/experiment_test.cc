@@ -32,7 +32,7 @@ Fixture WriteConfigs(const std::string& peak_lr) {
             "  sgd { momentum: 0.9 nesterov: false } }\n"
             "schedule { semantics: PROGRESS warmup_epochs: 0 warmup_start_lr: 0 per_step: false\n"
             "  cosine { min_lr: 0 cooldown_epochs: 0 } }\n"
-            "augmentation { pad_crop { padding: 0 } horizontal_flip: false no_color {} no_erasing {} }\nnone {} shuffle {} no_ema {} fixed_augmentation {}\n")
+            "augmentation { pad_crop { padding: 0 } horizontal_flip: false no_color {} no_erasing {} }\nnone {} shuffle {} no_ema {} fixed_augmentation {} standard {}\n")
             .ok());
   CHECK(WriteFileAtomically(
             f.top,

@@ -231,6 +231,13 @@ absl::StatusOr<proto::TrainedModelSpec> MakeSpec(const ModelRequest& request) {
 }
 
 std::string Fingerprint(const proto::TrainedModelSpec& spec) {
+  // `training.standard {}` (plain, not adversarial, training) is left out, so that the models
+  // trained before TrainingConfig.objective existed keep their fingerprints.
+  if (spec.training().has_standard()) {
+    proto::TrainedModelSpec copy = spec;
+    copy.mutable_training()->clear_standard();
+    return Sha256Hex(ToTextProto(copy));
+  }
   return Sha256Hex(ToTextProto(spec));
 }
 

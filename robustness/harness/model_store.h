@@ -51,7 +51,9 @@ struct ModelRequest {
 // The spec the fingerprint covers. Reads run.init_weights (if set) to hash it: NotFound naming
 // the file when it is missing.
 absl::StatusOr<proto::TrainedModelSpec> MakeSpec(const ModelRequest& request);
-std::string Fingerprint(const proto::TrainedModelSpec& spec);  // 64 hex digits
+// 64 hex digits: SHA-256 of the spec's text form, without a `training.standard {}` marker (the
+// models trained before TrainingConfig.objective existed keep their fingerprints).
+std::string Fingerprint(const proto::TrainedModelSpec& spec);
 
 struct StoredModel {
   ImageClassifier model{nullptr};  // trained, in eval mode, on the requested device

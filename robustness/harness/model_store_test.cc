@@ -49,7 +49,7 @@ ModelRequest Request(int epochs) {
       schedule { semantics: PROGRESS warmup_epochs: 0 warmup_start_lr: 0 per_step: false
                  cosine { min_lr: 0 cooldown_epochs: 0 } }
       augmentation { pad_crop { padding: 0 } horizontal_flip: false no_color {} no_erasing {} }
-      none {} shuffle {} no_ema {} fixed_augmentation {}
+      none {} shuffle {} no_ema {} fixed_augmentation {} standard {}
     })pb");
   r.run.mutable_training()->set_epochs(epochs);
   r.train_data = ParseTextProtoOrDie<proto::DatasetConfig>(R"pb(

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "robustness/attacks/training_pgd.h"
 #include "robustness/augmentation/mixup.h"
 #include "robustness/augmentation/transform_factory.h"
 #include "robustness/base/progress.h"
@@ -145,6 +146,16 @@ absl::Status ValidateTrainingConfig(const proto::TrainingConfig& c, int64_t trai
       return absl::InvalidArgumentError(
           "training.weight_averaging: set one of no_ema {}, model_ema { ... }");
   }
+  switch (c.objective_case()) {
+    case proto::TrainingConfig::kStandard:
+      break;
+    case proto::TrainingConfig::kAdversarial:
+      RETURN_IF_ERROR(ValidateAdversarialTraining(c.adversarial(), "training.adversarial"));
+      break;
+    case proto::TrainingConfig::OBJECTIVE_NOT_SET:
+      return absl::InvalidArgumentError(
+          "training.objective: set one of standard {}, adversarial { ... }");
+  }
   RETURN_IF_ERROR(ValidateTrainTransform(c.augmentation(), image_size, image_channels));
   return ValidateAugmentationSchedule(c);
 }
@@ -254,7 +265,18 @@ absl::StatusOr<TrainingReport> TrainModel(ImageClassifierImpl& model,
       const std::vector<torch::Tensor> target_parts =
           targets.defined() ? targets.chunk(k) : std::vector<torch::Tensor>();
       for (int64_t part = 0; part < k; ++part) {
-        torch::Tensor part_logits = model.forward(input_parts[part]);
+        torch::Tensor part_input = input_parts[part];
+        if (config.has_adversarial()) {
+          // Only the adversarial images enter the loss (PAPER.md 3.6), made per micro-batch as
+          // the paper's forward does, with draws of (seed, epoch, step, part).
+          at::Generator attack_generator = MakeCpuGenerator(DeriveSeed(
+              options.seed, {kAdversarialTrainingStream, uint64_t(epoch), uint64_t(step),
+                             uint64_t(part)}));
+          part_input = MakeTrainingAdversarialExamples(
+              model, part_input, targets.defined() ? target_parts[part] : label_parts[part],
+              config.adversarial(), attack_generator);
+        }
+        torch::Tensor part_logits = model.forward(part_input);
         torch::Tensor part_loss =
             targets.defined()
                 ? SoftTargetCrossEntropy(part_logits, target_parts[part])

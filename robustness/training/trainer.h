@@ -2,12 +2,14 @@
 //
 // Each epoch: the recipe in force (TrainingConfigForEpoch, augmentation_schedule.h), its order
 // (EpochOrder(seed, e), or DeiT's RepeatedAugmentationOrder), per-image augmentation, MixUp /
-// CutMix on the whole batch, k accumulated micro-batches per optimiser step, then the model EMA
-// (model_ema.h) when the recipe keeps one.
+// CutMix on the whole batch, k accumulated micro-batches per optimiser step (under adversarial
+// training each micro-batch replaced by its PGD adversarial images, robustness/attacks/
+// training_pgd.h, PAPER.md 3.6), then the model EMA (model_ema.h) when the recipe keeps one.
 //
 // Determinism and resumption: epoch e visits the training set in its order and augments
 // the image at position p with a generator seeded from (seed, e, dataset index, or p under the
-// repeated-augmentation sampler); the learning rate is a pure function of progress; a checkpoint
+// repeated-augmentation sampler), and the inner attack of micro-batch j of step s from (seed, e,
+// s, j); the learning rate is a pure function of progress; a checkpoint
 // (weights, optimiser state, EMA, epoch log, config fingerprint) is written atomically after
 // every epoch. A run killed at any point and started again with the same
 // config resumes after its last finished epoch and ends with the same weights and numbers as an
@@ -34,7 +36,7 @@ struct EpochLog {
   int epoch = 0;                 // 0-based
   double learning_rate = 0;      // at the epoch's first step
   double train_loss = 0;         // mean over the epoch's batches
-  double train_accuracy = 0;     // in [0, 1], on the augmented training images
+  double train_accuracy = 0;     // in [0, 1], on the augmented (adversarial) training images
   double seconds = 0;
   double images_per_second = 0;
 };

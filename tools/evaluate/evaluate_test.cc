@@ -143,7 +143,7 @@ TEST_F(EvaluateTool, BadInputIsAClearError) {
       {Checkpoint() + " auto_attack { norm: LINF radii { over_255: 4 } version: STANDARD "
                       "stages { name: \"Square\" square { norm: LINF num_queries: 5 p_init: 0.8 "
                       "restarts: 1 } } num_images: 8 batch_size: 8 }",
-       "STANDARD needs FAB-T, which is not built yet"},
+       "auto_attack.stages: must be empty for version STANDARD"},
   };
   for (size_t i = 0; i < cases.size(); ++i) {
     const std::string log = Dir(absl::StrCat("bad", i, ".log"));
