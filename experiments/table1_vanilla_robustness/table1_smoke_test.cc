@@ -83,7 +83,25 @@ TEST(Table1Smoke, WritesEveryArtefactWithSaneNumbers) {
   EXPECT_THAT(*markdown, HasSubstr("| Model | Family | Params | Clean | eps 0.001 | eps 4/255 |"));
   EXPECT_THAT(*markdown, HasSubstr("## The paper's claim 1 on this run"));
   // The verdict follows the numbers: the tiny models are far from 0% at 4/255.
-  EXPECT_THAT(*markdown, HasSubstr("* Both collapse at 4/255 (<= 1%): does not hold ("));
+  EXPECT_THAT(*markdown,
+              HasSubstr("* Both collapse at 4/255 (<= 1%; AutoAttack, 8 images): does not hold ("));
+  EXPECT_THAT(*markdown, HasSubstr("| Model | Radius | Clean | APGD-CE | APGD-T | FAB-T | Square |"));
+  // AutoAttack: every stage present, accuracy never rising along the stages nor above clean.
+  for (const auto& m : result->models()) {
+    ASSERT_EQ(m.auto_attack_size(), 1) << m.label();
+    const auto& aa = m.auto_attack(0);
+    EXPECT_EQ(aa.label(), "4/255");
+    EXPECT_EQ(aa.version(), "STANDARD");
+    EXPECT_EQ(aa.num_images(), 8);
+    ASSERT_EQ(aa.stages_size(), 4);
+    double previous = aa.clean_accuracy();
+    for (const auto& s : aa.stages()) {
+      EXPECT_LE(s.robust_accuracy(), previous) << m.label() << " " << s.name();
+      previous = s.robust_accuracy();
+    }
+    EXPECT_DOUBLE_EQ(aa.robust_accuracy(), previous);
+    EXPECT_LE(aa.max_perturbation(), 4.0 / 255 + 1e-6);
+  }
 }
 
 TEST(Table1Smoke, SecondRunTrainsNothingAndPrintsTheSameTable) {

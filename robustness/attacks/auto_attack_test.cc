@@ -1,5 +1,6 @@
 #include "robustness/attacks/auto_attack.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -8,9 +9,12 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "robustness/attacks/apgd.h"
+#include "robustness/attacks/attack_factory.h"
+#include "robustness/attacks/auto_attack_version.h"
 #include "robustness/attacks/internal/toy_models.h"
 #include "robustness/attacks/square.h"
 #include "robustness/base/seed.h"
+#include "robustness/config/parse_text_proto.h"
 
 namespace robustness {
 namespace {
@@ -72,6 +76,37 @@ TEST_F(AutoAttackTest, StagesAreSequentialAndTheRecordIsConsistent) {
   // Misclassified clean images keep their clean image.
   const torch::Tensor wrong = clean_ok.logical_not().nonzero().view(-1);
   EXPECT_TRUE(torch::equal(r.x_adv.index_select(0, wrong), images_.index_select(0, wrong)));
+}
+
+TEST_F(AutoAttackTest, StandardVersionNeverAbovePgd100OnTheSameImages) {
+  // The issue's property: the full standard AutoAttack (APGD-CE, APGD-T, FAB-T, Square, the
+  // reference's settings) leaves no more images robust than PGD-100 (step eps / 10, random start)
+  // on the same images, per image as well as in total for this model.
+  std::vector<std::unique_ptr<Attack>> owned;
+  std::vector<const Attack*> stages;
+  const auto configs = AutoAttackVersionStages(AutoAttackVersion::kStandard, proto::LINF);
+  ASSERT_TRUE(configs.ok());
+  for (const proto::AttackConfig& c : *configs) {
+    owned.push_back(*CreateAttack(c, kEps));
+    stages.push_back(owned.back().get());
+  }
+  const AutoAttackReport aa = RunAutoAttack(model_, images_, labels_, stages, LpNorm::kLinf,
+                                            /*seed=*/0, /*batch_size=*/40);
+  ASSERT_EQ(aa.stages.size(), 4u);
+  const proto::AttackConfig pgd_config = ParseTextProtoOrDie<proto::AttackConfig>(R"pb(
+    name: "PGD-100"
+    pgd { norm: LINF num_steps: 100 step_relative_to_epsilon: 0.1 random_start: true restarts: 1
+          target_mode: UNTARGETED })pb");
+  std::unique_ptr<Attack> pgd = *CreateAttack(pgd_config, kEps);
+  torch::Generator gen = MakeCpuGenerator(3);
+  const torch::Tensor pgd_adv = pgd->Perturb(model_, images_, labels_, gen);
+  torch::NoGradGuard no_grad;
+  const torch::Tensor pgd_robust = model_.forward(pgd_adv).argmax(1).eq(labels_);
+  const torch::Tensor aa_robust = aa.fooled_by.eq(-2);
+  EXPECT_LE(aa_robust.sum().item<int64_t>(), pgd_robust.sum().item<int64_t>());
+  EXPECT_FALSE(aa_robust.logical_and(pgd_robust.logical_not()).any().item<bool>())
+      << "an image PGD-100 fooled survived AutoAttack";
+  EXPECT_GT(aa_robust.sum().item<int64_t>(), 0) << "the radius should leave some images robust";
 }
 
 TEST_F(AutoAttackTest, SameSeedSameReportBitForBit) {

@@ -57,38 +57,36 @@ absl::Status ValidateAutoAttackEvalConfig(const proto::AutoAttackEvalConfig& c,
   for (int i = 0; i < c.radii_size(); ++i) {
     RETURN_IF_ERROR(ValidateRadius(c.radii(i), absl::StrCat("auto_attack.radii[", i, "]")));
   }
-  switch (c.version()) {
-    case proto::AutoAttackEvalConfig::STANDARD:
-    case proto::AutoAttackEvalConfig::PLUS:
-      if (c.stages_size() > 0) {
-        return Invalid("stages", absl::StrCat("must be empty for version ",
-                                              proto::AutoAttackEvalConfig::Version_Name(c.version()),
-                                              " (its stages are fixed); use CUSTOM to list your own"));
+  switch (c.version_case()) {
+    case proto::AutoAttackEvalConfig::kStandard:
+    case proto::AutoAttackEvalConfig::kPlus:
+      break;
+    case proto::AutoAttackEvalConfig::kCustom:
+      if (c.custom().stages_size() == 0) {
+        return Invalid("custom.stages", "must list at least one stage");
       }
       break;
-    case proto::AutoAttackEvalConfig::CUSTOM:
-      if (c.stages_size() == 0) return Invalid("stages", "CUSTOM needs at least one stage");
-      break;
-    default:
-      return Invalid("version", absl::StrCat("must be STANDARD, PLUS or CUSTOM, got ",
-                                             static_cast<int>(c.version())));
+    case proto::AutoAttackEvalConfig::VERSION_NOT_SET:
+      return Invalid("version", "must be set: standard {}, plus {} or custom { stages ... }");
   }
   std::set<std::string> names;
-  for (int i = 0; i < c.stages_size(); ++i) {
-    const absl::Status valid = ValidateAttackConfig(c.stages(i));
+  for (int i = 0; i < c.custom().stages_size(); ++i) {
+    const proto::AttackConfig& stage = c.custom().stages(i);
+    const std::string field = absl::StrCat("custom.stages[", i, "]");
+    const absl::Status valid = ValidateAttackConfig(stage);
     if (!valid.ok()) {
       std::string message(valid.message());
       if (message.rfind("attack.", 0) == 0) message = message.substr(7);
-      return absl::InvalidArgumentError(absl::StrCat("auto_attack.stages[", i, "].", message));
+      return absl::InvalidArgumentError(absl::StrCat("auto_attack.", field, ".", message));
     }
-    if (StageNorm(c.stages(i)) != c.norm()) {
-      return Invalid(absl::StrCat("stages[", i, "]"),
-                     absl::StrCat("its norm ", proto::Norm_Name(StageNorm(c.stages(i))),
-                                  " differs from auto_attack.norm ", proto::Norm_Name(c.norm())));
+    if (StageNorm(stage) != c.norm()) {
+      return Invalid(field, absl::StrCat("its norm ", proto::Norm_Name(StageNorm(stage)),
+                                         " differs from auto_attack.norm ",
+                                         proto::Norm_Name(c.norm())));
     }
-    if (!names.insert(c.stages(i).name()).second) {
-      return Invalid(absl::StrCat("stages[", i, "].name"),
-                     absl::StrCat("\"", c.stages(i).name(), "\" is used twice"));
+    if (!names.insert(stage.name()).second) {
+      return Invalid(absl::StrCat(field, ".name"),
+                     absl::StrCat("\"", stage.name(), "\" is used twice"));
     }
   }
   if (c.num_images() < 0 || (data_size >= 0 && c.num_images() > data_size)) {
@@ -101,14 +99,29 @@ absl::Status ValidateAutoAttackEvalConfig(const proto::AutoAttackEvalConfig& c,
 
 absl::StatusOr<std::vector<proto::AttackConfig>> AutoAttackEvalStages(
     const proto::AutoAttackEvalConfig& config) {
-  switch (config.version()) {
-    case proto::AutoAttackEvalConfig::STANDARD:
+  switch (config.version_case()) {
+    case proto::AutoAttackEvalConfig::kStandard:
       return AutoAttackVersionStages(AutoAttackVersion::kStandard, config.norm());
-    case proto::AutoAttackEvalConfig::PLUS:
+    case proto::AutoAttackEvalConfig::kPlus:
       return AutoAttackVersionStages(AutoAttackVersion::kPlus, config.norm());
     default:
-      return std::vector<proto::AttackConfig>(config.stages().begin(), config.stages().end());
+      return std::vector<proto::AttackConfig>(config.custom().stages().begin(),
+                                              config.custom().stages().end());
   }
+}
+
+std::string AutoAttackVersionName(const proto::AutoAttackEvalConfig& config) {
+  switch (config.version_case()) {
+    case proto::AutoAttackEvalConfig::kStandard:
+      return "STANDARD";
+    case proto::AutoAttackEvalConfig::kPlus:
+      return "PLUS";
+    case proto::AutoAttackEvalConfig::kCustom:
+      return "CUSTOM";
+    case proto::AutoAttackEvalConfig::VERSION_NOT_SET:
+      break;
+  }
+  return "UNSET";
 }
 
 absl::StatusOr<AutoAttackEvalReport> EvaluateAutoAttack(ImageClassifierImpl& model,

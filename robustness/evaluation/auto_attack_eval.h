@@ -24,15 +24,18 @@
 
 namespace robustness {
 
-// Every field set; norm LINF or L2; radii valid; STANDARD or PLUS without stages, CUSTOM with
+// Every field set; norm LINF or L2; radii valid; a version: standard {}, plus {}, or custom with
 // >= 1 valid stages of distinct names whose norm is `norm`; num_images in [0, data_size] (data_size < 0: unknown); batch_size >= 1. Errors name
 // the field ("auto_attack.stages[1].apgd.rho: ...").
 absl::Status ValidateAutoAttackEvalConfig(const proto::AutoAttackEvalConfig& config,
                                           int64_t data_size);
 
-// The stages the config runs: the version's (auto_attack_version.h) or CUSTOM's own list.
+// The stages the config runs: the version's (auto_attack_version.h) or custom's own list.
 absl::StatusOr<std::vector<proto::AttackConfig>> AutoAttackEvalStages(
     const proto::AutoAttackEvalConfig& config);
+
+// "STANDARD", "PLUS" or "CUSTOM" (results files).
+std::string AutoAttackVersionName(const proto::AutoAttackEvalConfig& config);
 
 struct AutoAttackStageTotals {
   std::string name;

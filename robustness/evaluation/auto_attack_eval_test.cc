@@ -18,54 +18,57 @@ namespace {
 using ::testing::HasSubstr;
 
 constexpr char kStages[] = R"pb(
+  custom {
   stages {
     name: "APGD-CE"
     apgd { norm: LINF loss: CE num_iterations: 8 restarts: 1 num_target_classes: 0 rho: 0.75
            eot_iterations: 1 }
   }
   stages { name: "Square" square { norm: LINF num_queries: 30 p_init: 0.8 restarts: 1 } }
+  }
 )pb";
 
 proto::AutoAttackEvalConfig Config(const std::string& extra) {
   return ParseTextProtoOrDie<proto::AutoAttackEvalConfig>(
-      "norm: LINF radii { over_255: 8 } version: CUSTOM num_images: 0 batch_size: 7 " +
+      "norm: LINF radii { over_255: 8 } num_images: 0 batch_size: 7 " +
       std::string(kStages) + extra);
 }
 
 TEST(ValidateAutoAttackEvalConfig, NamesTheFieldAndValue) {
   EXPECT_THAT(ValidateAutoAttackEvalConfig(Config(""), 100), IsOk());
   proto::AutoAttackEvalConfig standard = Config("");
-  standard.set_version(proto::AutoAttackEvalConfig::STANDARD);
-  EXPECT_THAT(ValidateAutoAttackEvalConfig(standard, 100),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("auto_attack.stages: must be empty for version STANDARD")));
-  standard.clear_stages();
+  standard.mutable_standard();
   EXPECT_THAT(ValidateAutoAttackEvalConfig(standard, 100), IsOk());
+  EXPECT_EQ(AutoAttackVersionName(standard), "STANDARD");
   const auto expanded = AutoAttackEvalStages(standard);
   ASSERT_THAT(expanded, IsOk());
   ASSERT_EQ(expanded->size(), 4u);
   EXPECT_EQ((*expanded)[2].name(), "FAB-T");
   proto::AutoAttackEvalConfig custom_empty = Config("");
-  custom_empty.clear_stages();
+  custom_empty.mutable_custom()->clear_stages();
   EXPECT_THAT(ValidateAutoAttackEvalConfig(custom_empty, 100),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("auto_attack.stages: CUSTOM needs at least one stage")));
+                       HasSubstr("auto_attack.custom.stages: must list at least one stage")));
+  proto::AutoAttackEvalConfig unset = Config("");
+  unset.clear_custom();
+  EXPECT_THAT(ValidateAutoAttackEvalConfig(unset, 100),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("auto_attack.version: must be set")));
   proto::AutoAttackEvalConfig l2 = Config("");
   l2.set_norm(proto::L2);
   EXPECT_THAT(ValidateAutoAttackEvalConfig(l2, 100),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("auto_attack.stages[0]: its norm LINF differs from "
+                       HasSubstr("auto_attack.custom.stages[0]: its norm LINF differs from "
                                  "auto_attack.norm L2")));
   proto::AutoAttackEvalConfig twice = Config("");
-  *twice.add_stages() = twice.stages(1);
+  *twice.mutable_custom()->add_stages() = twice.custom().stages(1);
   EXPECT_THAT(ValidateAutoAttackEvalConfig(twice, 100),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("auto_attack.stages[2].name: \"Square\" is used twice")));
+                       HasSubstr("auto_attack.custom.stages[2].name: \"Square\" is used twice")));
   proto::AutoAttackEvalConfig bad_stage = Config("");
-  bad_stage.mutable_stages(0)->mutable_apgd()->set_rho(2);
+  bad_stage.mutable_custom()->mutable_stages(0)->mutable_apgd()->set_rho(2);
   EXPECT_THAT(ValidateAutoAttackEvalConfig(bad_stage, 100),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("auto_attack.stages[0].apgd.rho: must be in (0, 1], got 2")));
+                       HasSubstr("auto_attack.custom.stages[0].apgd.rho: must be in (0, 1], got 2")));
   proto::AutoAttackEvalConfig too_many = Config("");
   too_many.set_num_images(101);
   EXPECT_THAT(ValidateAutoAttackEvalConfig(too_many, 100),

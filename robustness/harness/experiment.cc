@@ -155,6 +155,39 @@ absl::Status ValidateRobustnessBlock(const proto::RobustnessEvalConfig& evaluati
                  field + ".", source, origins);
 }
 
+absl::Status ValidateAutoAttackBlock(const proto::AutoAttackEvalConfig& auto_attack,
+                                     const std::string& field,
+                                     const proto::DatasetConfig& test_data,
+                                     const std::string& source, const ConfigOrigins& origins) {
+  return Located(ValidateAutoAttackEvalConfig(auto_attack, KnownSize(test_data)), "auto_attack.",
+                 field + ".", source, origins);
+}
+
+void AddAutoAttackResults(const proto::AutoAttackEvalConfig& config,
+                          const AutoAttackEvalReport& report, harness::ModelResult* model) {
+  const double n = static_cast<double>(report.num_images);
+  for (const AutoAttackRadiusResult& r : report.radii) {
+    harness::AutoAttackRadius* out = model->add_auto_attack();
+    out->set_epsilon(r.epsilon);
+    out->set_label(r.label);
+    out->set_norm(proto::Norm_Name(config.norm()));
+    out->set_version(AutoAttackVersionName(config));
+    out->set_num_images(report.num_images);
+    out->set_clean_accuracy(100.0 * report.clean_correct / n);
+    for (const AutoAttackStageTotals& s : r.stages) {
+      harness::AutoAttackStage* stage = out->add_stages();
+      stage->set_name(s.name);
+      stage->set_robust_accuracy(100.0 * s.robust_after / n);
+      stage->set_attacked(s.attacked);
+      stage->set_fooled(s.fooled);
+      stage->set_seconds(s.seconds);
+    }
+    out->set_robust_accuracy(100.0 * r.robust / n);
+    out->set_max_perturbation(r.max_perturbation);
+    for (const std::string& w : r.warnings) out->add_warnings(w);
+  }
+}
+
 absl::StatusOr<ExperimentRun> ExperimentRun::Start(const std::string& binary,
                                                    const std::string& config_path,
                                                    const google::protobuf::Message& resolved,

@@ -30,6 +30,7 @@
 #include "robustness/config/composed_config.h"
 #include "robustness/datasets/dataset.h"
 #include "robustness/datasets/image_transform.h"
+#include "robustness/evaluation/auto_attack_eval.h"
 #include "robustness/evaluation/robust_accuracy.h"
 #include "robustness/harness/model_store.h"
 #include "robustness/harness/results.pb.h"
@@ -139,6 +140,17 @@ absl::StatusOr<std::string> ToResultJson(const google::protobuf::Message& result
 // A row's record: identity, store facts, training summary, and the robustness report (percent).
 harness::ModelResult MakeModelResult(const proto::ModelRun& run, const StoredModel& model,
                                      const RobustnessReport& report);
+
+// Validates an AutoAttack block of an experiment config against the test data, located like
+// ValidateRobustnessBlock.
+absl::Status ValidateAutoAttackBlock(const proto::AutoAttackEvalConfig& auto_attack,
+                                     const std::string& field,
+                                     const proto::DatasetConfig& test_data,
+                                     const std::string& source, const ConfigOrigins& origins);
+
+// Appends one harness::AutoAttackRadius per radius of `report` to `model` (percentages).
+void AddAutoAttackResults(const proto::AutoAttackEvalConfig& config,
+                          const AutoAttackEvalReport& report, harness::ModelResult* model);
 
 }  // namespace robustness
 

@@ -120,7 +120,7 @@ absl::StatusOr<StoredModel> ObtainInFolder(const std::string& dir, const ModelRe
   RETURN_IF_ERROR(EnsureWritableDirectory(dir));
   ASSIGN_OR_RETURN(std::unique_ptr<FolderLock> lock, FolderLock::Acquire(dir));
   const std::string spec_text =
-      absl::StrCat("# Model store spec. fingerprint: ", fingerprint, "\n", ToTextProto(spec));
+      absl::StrCat("# Model store spec. fingerprint: ", fingerprint, "\n", CanonicalSpecText(spec));
   const std::string spec_path = dir + "/" + kSpecFile;
   if (fs::exists(spec_path)) {
     ASSIGN_OR_RETURN(std::string existing, ReadFileToString(spec_path));
@@ -230,15 +230,19 @@ absl::StatusOr<proto::TrainedModelSpec> MakeSpec(const ModelRequest& request) {
   return spec;
 }
 
-std::string Fingerprint(const proto::TrainedModelSpec& spec) {
+std::string CanonicalSpecText(const proto::TrainedModelSpec& spec) {
   // `training.standard {}` (plain, not adversarial, training) is left out, so that the models
-  // trained before TrainingConfig.objective existed keep their fingerprints.
+  // trained before TrainingConfig.objective existed keep their fingerprints and spec files.
   if (spec.training().has_standard()) {
     proto::TrainedModelSpec copy = spec;
     copy.mutable_training()->clear_standard();
-    return Sha256Hex(ToTextProto(copy));
+    return ToTextProto(copy);
   }
-  return Sha256Hex(ToTextProto(spec));
+  return ToTextProto(spec);
+}
+
+std::string Fingerprint(const proto::TrainedModelSpec& spec) {
+  return Sha256Hex(CanonicalSpecText(spec));
 }
 
 std::string WeightsSha256(const torch::nn::Module& module) {

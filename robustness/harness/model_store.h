@@ -51,8 +51,11 @@ struct ModelRequest {
 // The spec the fingerprint covers. Reads run.init_weights (if set) to hash it: NotFound naming
 // the file when it is missing.
 absl::StatusOr<proto::TrainedModelSpec> MakeSpec(const ModelRequest& request);
-// 64 hex digits: SHA-256 of the spec's text form, without a `training.standard {}` marker (the
-// models trained before TrainingConfig.objective existed keep their fingerprints).
+// The spec's text form without a `training.standard {}` marker (plain training is the absence
+// of `adversarial`), so the models trained before TrainingConfig.objective existed keep their
+// fingerprints and spec.pbtxt files.
+std::string CanonicalSpecText(const proto::TrainedModelSpec& spec);
+// 64 hex digits: SHA-256 of CanonicalSpecText.
 std::string Fingerprint(const proto::TrainedModelSpec& spec);
 
 struct StoredModel {

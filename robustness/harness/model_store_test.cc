@@ -100,7 +100,12 @@ TEST(ModelStore, AnyWeightDecidingChangeIsAnotherModel) {
   data.train_data.set_subset_size(48);
   ModelRequest threads = base;
   threads.runtime.set_num_threads(2);
-  for (const ModelRequest* other : {&recipe, &seed, &replica, &data, &threads}) {
+  ModelRequest adversarial = base;
+  *adversarial.run.mutable_training()->mutable_adversarial() =
+      ParseTextProtoOrDie<proto::AdversarialTraining>(
+          "norm: LINF epsilon { over_255: 4 } step_size { over_255: 4 } num_steps: 1 "
+          "per_image_uniform {}");
+  for (const ModelRequest* other : {&recipe, &seed, &replica, &data, &threads, &adversarial}) {
     EXPECT_NE(fp(*other), fp(base));
   }
   ModelRequest evaluation_only = base;
@@ -109,6 +114,12 @@ TEST(ModelStore, AnyWeightDecidingChangeIsAnotherModel) {
   evaluation_only.run.set_paper_row("DeiT-S");
   evaluation_only.runtime.set_data_loader_threads(7);
   EXPECT_EQ(fp(evaluation_only), fp(base));
+  // `standard {}` is not hashed: specs written before TrainingConfig.objective existed (without
+  // it) keep their fingerprint and spec text.
+  ModelRequest before_objective = base;
+  before_objective.run.mutable_training()->clear_standard();
+  EXPECT_EQ(fp(before_objective), fp(base));
+  EXPECT_EQ(CanonicalSpecText(*MakeSpec(before_objective)), CanonicalSpecText(*MakeSpec(base)));
 }
 
 TEST(ModelStore, InterruptedTrainingResumesToTheSameWeights) {

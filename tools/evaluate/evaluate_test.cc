@@ -99,11 +99,11 @@ TEST_F(EvaluateTool, CheckpointAndExportedFileGiveTheSameNumbers) {
 TEST_F(EvaluateTool, AutoAttackModeWritesStagesPerImageOutcomesAndAdversarialImages) {
   const std::string set =
       Checkpoint() +
-      " auto_attack { norm: LINF radii { over_255: 4 } version: CUSTOM "
+      " auto_attack { norm: LINF radii { over_255: 4 } custom { "
       "stages { name: \"APGD-CE\" apgd { norm: LINF loss: CE num_iterations: 10 restarts: 1 "
       "num_target_classes: 0 rho: 0.75 eot_iterations: 1 } } "
       "stages { name: \"Square\" square { norm: LINF num_queries: 50 p_init: 0.8 restarts: 1 } } "
-      "num_images: 40 batch_size: 16 }";
+      "} num_images: 40 batch_size: 16 }";
   ASSERT_EQ(RunBinary(g_evaluate,
                       {std::string("--config=") + kEvalConfig, "--set=" + set,
                        "--output_dir=" + Dir("aa"), "--save_adversarial"},
@@ -140,10 +140,15 @@ TEST_F(EvaluateTool, BadInputIsAClearError) {
            "restarts: 1 num_target_classes: 0 rho: 0.75 eot_iterations: 1 } } }",
        "apgd.num_iterations: must be >= 1, got 0"},
       {Checkpoint() + " model { num_classes: 7 }", "does not fit the model"},
-      {Checkpoint() + " auto_attack { norm: LINF radii { over_255: 4 } version: STANDARD "
-                      "stages { name: \"Square\" square { norm: LINF num_queries: 5 p_init: 0.8 "
-                      "restarts: 1 } } num_images: 8 batch_size: 8 }",
-       "auto_attack.stages: must be empty for version STANDARD"},
+      // An unknown version name: the parse error names it.
+      {Checkpoint() + " auto_attack { norm: LINF radii { over_255: 4 } standrad {} "
+                      "num_images: 8 batch_size: 8 }",
+       "standrad"},
+      {Checkpoint() + " auto_attack { norm: LINF radii { over_255: 4 } custom { stages { name: "
+                      "\"X\" fab { norm: L2 targeted: true num_iterations: 5 restarts: 1 "
+                      "num_target_classes: 9 alpha_max: 0.1 eta: 1.05 beta: 0.9 } } } "
+                      "num_images: 8 batch_size: 8 }",
+       "auto_attack.custom.stages[0]: its norm L2 differs from auto_attack.norm LINF"},
   };
   for (size_t i = 0; i < cases.size(); ++i) {
     const std::string log = Dir(absl::StrCat("bad", i, ".log"));

@@ -99,7 +99,7 @@ std::string PerImageCsv(const AutoAttackEvalReport& report,
     for (size_t r = 0; r < report.radii.size(); ++r) {
       const int64_t k = fooled_by[r][i];
       const std::string outcome =
-          k == -1 ? "clean error" : k == -2 ? "robust" : config.stages(static_cast<int>(k)).name();
+          k == -1 ? "clean error" : k == -2 ? "robust" : report.radii[r].stages[k].name;
       absl::StrAppend(&csv, ",", outcome, ",", prediction[r][i]);
     }
     csv += "\n";
