@@ -56,23 +56,14 @@ absl::StatusOr<Table1Result> RunTable1(const std::string& config_path,
   result.set_name(config.name());
   result.set_config_sha256(run.provenance().config_sha256());
   result.set_num_train_images(train->size());
+  result.set_num_test_images(config.evaluation().num_images() == 0
+                                  ? test->size()
+                                  : config.evaluation().num_images());
   for (int row = 0; row < config.models_size(); ++row) {
-    const proto::ModelRun& model_run = config.models(row);
-    ASSIGN_OR_RETURN(StoredModel stored, run.ObtainModel(row, model_run, config.train_data(),
-                                                         train, *test, eval_transform));
-    EvalOptions eval_options{model_run.label(), run.EvaluationSeed(row),
-                             config.runtime().data_loader_threads(), run.device()};
-    ASSIGN_OR_RETURN(RobustnessReport report,
-                     EvaluateRobustness(*stored.model, test, eval_transform, config.evaluation(),
-                                        eval_options));
-    harness::ModelResult model_result = MakeModelResult(model_run, stored, report);
-    ASSIGN_OR_RETURN(AutoAttackEvalReport auto_attack,
-                     EvaluateAutoAttack(*stored.model, test, eval_transform, config.auto_attack(),
-                                        eval_options, /*keep_adversarial=*/false));
-    AddAutoAttackResults(config.auto_attack(), auto_attack, &model_result);
-    model_result.set_eval_seconds(model_result.eval_seconds() + auto_attack.seconds);
-    *result.add_models() = std::move(model_result);
-    result.set_num_test_images(report.num_images);
+    ASSIGN_OR_RETURN(*result.add_models(),
+                     TrainAndAttackRow(run, row, config.models(row), config.train_data(), train,
+                                       test, eval_transform, config.evaluation(),
+                                       config.auto_attack()));
   }
 
   LinePlot plot;

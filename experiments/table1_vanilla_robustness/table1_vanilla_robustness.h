@@ -1,8 +1,8 @@
 // Table 1 (PAPER.md section 2, "AutoAttack on vanilla models"; claim 1 of section 6): train a CNN
 // with the CNN recipe and a transformer with the DeiT recipe, matched in parameter count, then
 // measure clean accuracy and white-box robust accuracy at the paper's radii (0.001, 4/255) and a
-// sweep of larger radii. AutoAttack joins the table in a later issue; here the attacks are the
-// configured FGSM/PGD list, with the per-image worst case across them.
+// sweep of larger radii, with the configured FGSM/PGD list (per-image worst case across them)
+// and AutoAttack (the paper's attack, standard L-inf) on the first auto_attack.num_images.
 //
 // Models come from the model store (robustness/harness/model_store.h): a second run trains
 // nothing. Output folder (written atomically, in this order):

@@ -96,8 +96,10 @@ AutoAttackReport RunAutoAttack(ImageClassifierImpl& model, const torch::Tensor& 
   }
   for (int64_t begin = 0; begin < n; begin += batch_size) {
     const int64_t size = std::min(batch_size, n - begin);
-    report.clean_prediction.narrow(0, begin, size)
-        .copy_(model.forward(images.narrow(0, begin, size)).argmax(1));
+    const torch::Tensor logits = model.forward(images.narrow(0, begin, size));
+    TORCH_CHECK(!logits.isnan().any().item<bool>(), "AutoAttack: the model returned NaN logits on ",
+                "images [", begin, ", ", begin + size, ") of the batch");
+    report.clean_prediction.narrow(0, begin, size).copy_(logits.argmax(1));
   }
   torch::Tensor robust = report.clean_prediction.eq(labels);
   report.fooled_by.masked_fill_(robust.logical_not(), -1);

@@ -54,6 +54,7 @@ struct AutoAttackReport {
 // batches of `batch_size` (>= 1). `progress_name` labels one progress line per stage ("" = none).
 // `run_checks` false skips checks 1 and 4 (a caller that runs this on parts of a data set runs
 // them once itself, ModelOutputWarnings and SquareWarning). Deterministic given `seed` on CPU.
+// NaN clean logits throw (c10::Error naming the images), before any stage runs.
 AutoAttackReport RunAutoAttack(ImageClassifierImpl& model, const torch::Tensor& images,
                                const torch::Tensor& labels,
                                const std::vector<const Attack*>& stages, LpNorm norm,

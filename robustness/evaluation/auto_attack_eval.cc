@@ -18,6 +18,7 @@
 #include "robustness/base/progress.h"
 #include "robustness/base/seed.h"
 #include "robustness/base/status_macros.h"
+#include "robustness/base/torch_status.h"
 #include "robustness/datasets/batch_loader.h"
 
 namespace robustness {
@@ -177,11 +178,17 @@ absl::StatusOr<AutoAttackEvalReport> EvaluateAutoAttack(ImageClassifierImpl& mod
       std::vector<const Attack*> stages;
       for (const auto& a : attacks[r]) stages.push_back(a.get());
       // The reference re-seeds every batch with one seed; ours derives one per batch and radius.
-      const AutoAttackReport a = RunAutoAttack(
-          model, images, y, stages, norm,
-          DeriveSeed(options.seed, {kAttackStream, static_cast<uint64_t>(b),
-                                    static_cast<uint64_t>(r)}),
-          config.batch_size(), /*progress_name=*/"", /*run_checks=*/false);
+      AutoAttackReport a;
+      RETURN_IF_ERROR(CallTorch(
+          absl::StrCat("auto_attack on images [", seen - y.size(0), ", ", seen, ")"),
+          [&] {
+            a = RunAutoAttack(model, images, y, stages, norm,
+                              DeriveSeed(options.seed, {kAttackStream, static_cast<uint64_t>(b),
+                                                        static_cast<uint64_t>(r)}),
+                              config.batch_size(), /*progress_name=*/"", /*run_checks=*/false);
+            return absl::OkStatus();
+          },
+          absl::StatusCode::kInvalidArgument));
       AutoAttackRadiusResult& result = report.radii[r];
       if (r == 0) {
         clean.push_back(a.clean_prediction.cpu());

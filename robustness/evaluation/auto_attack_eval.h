@@ -69,6 +69,8 @@ struct AutoAttackEvalReport {
 
 // Runs the evaluation (see above). `keep_adversarial` keeps every x_adv (N images per radius in
 // memory). Progress lines per batch with rate and ETA. Deterministic given options.seed.
+// Errors: an invalid config, no images ("the data has no images"), a model that returns NaN
+// logits (InvalidArgument naming the images), data decode errors.
 absl::StatusOr<AutoAttackEvalReport> EvaluateAutoAttack(ImageClassifierImpl& model,
                                                         std::shared_ptr<const Dataset> data,
                                                         const ImageTransform& eval_transform,

@@ -1,5 +1,6 @@
 #include "robustness/evaluation/auto_attack_eval.h"
 
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -106,6 +107,31 @@ TEST(EvaluateAutoAttack, TotalsAgreeWithThePerImageOutcomes) {
   EXPECT_LE(radius.max_perturbation, 8.0 / 255 + 1e-6);
   ASSERT_TRUE(radius.x_adv.defined());
   EXPECT_EQ(radius.x_adv.sizes(), at::IntArrayRef({30, 1, 8, 8}));
+}
+
+// Logits that are NaN for every image (a broken model): a clear error, not a silent 0% or 100%.
+class NanModel : public ImageClassifierImpl {
+ public:
+  torch::Tensor forward(const torch::Tensor& images) override {
+    return images.flatten(1).narrow(1, 0, 4) * std::numeric_limits<float>::quiet_NaN();
+  }
+};
+
+TEST(EvaluateAutoAttack, NanLogitsAndEmptyDataAreClearErrors) {
+  torch::manual_seed(4);
+  const torch::Tensor images = torch::randint(0, 256, {6, 1, 8, 8}, torch::kByte);
+  auto data = std::make_shared<InMemoryDataset>(images, torch::zeros({6}, torch::kLong), 4);
+  EvalOptions options{"nan", 5, 1, torch::kCPU};
+  NanModel nan_model;
+  EXPECT_THAT(EvaluateAutoAttack(nan_model, data, ImageTransform(), Config(""), options, false),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("auto_attack on images [0, 6): AutoAttack: the model returned "
+                                 "NaN logits")));
+  auto empty = std::make_shared<InMemoryDataset>(torch::zeros({0, 1, 8, 8}, torch::kByte),
+                                                 torch::zeros({0}, torch::kLong), 4);
+  attacks_internal::SmallConvNet model(1, 8, 4, 3);
+  EXPECT_THAT(EvaluateAutoAttack(model, empty, ImageTransform(), Config(""), options, false),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("the data has no images")));
 }
 
 }  // namespace

@@ -163,6 +163,26 @@ absl::Status ValidateAutoAttackBlock(const proto::AutoAttackEvalConfig& auto_att
                  field + ".", source, origins);
 }
 
+absl::StatusOr<harness::ModelResult> TrainAndAttackRow(
+    ExperimentRun& run, int row, const proto::ModelRun& model_run,
+    const proto::DatasetConfig& train_data, std::shared_ptr<const Dataset> train,
+    std::shared_ptr<const Dataset> test, const ImageTransform& eval_transform,
+    const proto::RobustnessEvalConfig& evaluation, const proto::AutoAttackEvalConfig& auto_attack) {
+  ASSIGN_OR_RETURN(StoredModel stored,
+                   run.ObtainModel(row, model_run, train_data, train, *test, eval_transform));
+  const EvalOptions eval_options{model_run.label(), run.EvaluationSeed(row),
+                                 run.runtime().data_loader_threads(), run.device()};
+  ASSIGN_OR_RETURN(RobustnessReport report, EvaluateRobustness(*stored.model, test, eval_transform,
+                                                               evaluation, eval_options));
+  harness::ModelResult result = MakeModelResult(model_run, stored, report);
+  ASSIGN_OR_RETURN(AutoAttackEvalReport aa,
+                   EvaluateAutoAttack(*stored.model, test, eval_transform, auto_attack,
+                                      eval_options, /*keep_adversarial=*/false));
+  AddAutoAttackResults(auto_attack, aa, &result);
+  result.set_eval_seconds(result.eval_seconds() + aa.seconds);
+  return result;
+}
+
 void AddAutoAttackResults(const proto::AutoAttackEvalConfig& config,
                           const AutoAttackEvalReport& report, harness::ModelResult* model) {
   const double n = static_cast<double>(report.num_images);

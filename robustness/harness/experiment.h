@@ -148,6 +148,16 @@ absl::Status ValidateAutoAttackBlock(const proto::AutoAttackEvalConfig& auto_att
                                      const proto::DatasetConfig& test_data,
                                      const std::string& source, const ConfigOrigins& origins);
 
+// One row of a robustness table (Tables 1 and 2): the stored or newly trained model
+// (ExperimentRun::ObtainModel), evaluated with `evaluation` (FGSM / PGD, worst case per image,
+// on evaluation.num_images) and then `auto_attack` (on auto_attack.num_images), seeded with the
+// row's evaluation seed. The record's eval_seconds covers both.
+absl::StatusOr<harness::ModelResult> TrainAndAttackRow(
+    ExperimentRun& run, int row, const proto::ModelRun& model_run,
+    const proto::DatasetConfig& train_data, std::shared_ptr<const Dataset> train,
+    std::shared_ptr<const Dataset> test, const ImageTransform& eval_transform,
+    const proto::RobustnessEvalConfig& evaluation, const proto::AutoAttackEvalConfig& auto_attack);
+
 // Appends one harness::AutoAttackRadius per radius of `report` to `model` (percentages).
 void AddAutoAttackResults(const proto::AutoAttackEvalConfig& config,
                           const AutoAttackEvalReport& report, harness::ModelResult* model);
