@@ -17,6 +17,7 @@
 #include "robustness/evaluation/robust_accuracy.h"
 #include "robustness/evaluation/svg_line_plot.h"
 #include "robustness/harness/paper_numbers.h"
+#include "robustness/harness/robustness_table.h"
 
 namespace robustness {
 
@@ -25,46 +26,18 @@ using experiments::Table1Result;
 
 absl::Status ValidateTable1Config(const Table1Config& c, const std::string& source,
                                   const ConfigOrigins& origins) {
-  RETURN_IF_ERROR(ValidateRuntimeBlock(c.runtime(), "runtime", source, origins));
-  RETURN_IF_ERROR(ValidateDataBlock(c.train_data(), "train_data", source, origins));
-  RETURN_IF_ERROR(ValidateDataBlock(c.test_data(), "test_data", source, origins));
-  absl::Status eval_transform = ValidateEvalTransform(c.eval_transform());
-  if (!eval_transform.ok()) {
-    return absl::Status(eval_transform.code(),
-                        absl::StrCat(source, ": ", eval_transform.message()));
-  }
-  RETURN_IF_ERROR(ValidateModelRuns(c.models(), "models", c.train_data(), source, origins));
-  RETURN_IF_ERROR(
-      ValidateRobustnessBlock(c.evaluation(), "evaluation", c.test_data(), source, origins));
-  return ValidateAutoAttackBlock(c.auto_attack(), "auto_attack", c.test_data(), source, origins);
+  return ValidateRobustnessTable(c, source, origins);
 }
 
 absl::StatusOr<Table1Result> RunTable1(const std::string& config_path,
                                        const std::string& output_dir,
                                        const HarnessOptions& options) {
-  Table1Config config;
-  ASSIGN_OR_RETURN(ConfigOrigins origins, LoadExperimentConfig(config_path, &config));
-  RETURN_IF_ERROR(ValidateTable1Config(config, config_path, origins));
-  ASSIGN_OR_RETURN(ExperimentRun run,
-                   ExperimentRun::Start("table1_vanilla_robustness", config_path, config,
-                                        config.runtime(), output_dir, options));
-  ASSIGN_OR_RETURN(std::shared_ptr<const Dataset> train, CreateDataset(config.train_data()));
-  ASSIGN_OR_RETURN(std::shared_ptr<const Dataset> test, CreateDataset(config.test_data()));
-  ASSIGN_OR_RETURN(ImageTransform eval_transform, CreateEvalTransform(config.eval_transform()));
-
-  Table1Result result;
-  result.set_name(config.name());
-  result.set_config_sha256(run.provenance().config_sha256());
-  result.set_num_train_images(train->size());
-  result.set_num_test_images(config.evaluation().num_images() == 0
-                                  ? test->size()
-                                  : config.evaluation().num_images());
-  for (int row = 0; row < config.models_size(); ++row) {
-    ASSIGN_OR_RETURN(*result.add_models(),
-                     TrainAndAttackRow(run, row, config.models(row), config.train_data(), train,
-                                       test, eval_transform, config.evaluation(),
-                                       config.auto_attack()));
-  }
+  ASSIGN_OR_RETURN(auto table, (TrainAndAttackTable<Table1Config, Table1Result>(
+                                   "table1_vanilla_robustness", config_path, output_dir,
+                                   options, /*extra_rules=*/nullptr)));
+  const Table1Config& config = table.config;
+  const Table1Result& result = table.result;
+  ExperimentRun& run = table.run;
 
   LinePlot plot;
   plot.title = absl::StrCat("Table 1 (", config.name(), "): robust accuracy vs. radius");

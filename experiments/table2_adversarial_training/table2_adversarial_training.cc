@@ -8,27 +8,20 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "robustness/augmentation/transform_factory.h"
 #include "robustness/base/status_macros.h"
-#include "robustness/datasets/dataset_factory.h"
 #include "robustness/harness/paper_numbers.h"
+#include "robustness/harness/robustness_table.h"
 
 namespace robustness {
 
 using experiments::Table2Config;
 using experiments::Table2Result;
 
-absl::Status ValidateTable2Config(const Table2Config& c, const std::string& source,
-                                  const ConfigOrigins& origins) {
-  RETURN_IF_ERROR(ValidateRuntimeBlock(c.runtime(), "runtime", source, origins));
-  RETURN_IF_ERROR(ValidateDataBlock(c.train_data(), "train_data", source, origins));
-  RETURN_IF_ERROR(ValidateDataBlock(c.test_data(), "test_data", source, origins));
-  absl::Status eval_transform = ValidateEvalTransform(c.eval_transform());
-  if (!eval_transform.ok()) {
-    return absl::Status(eval_transform.code(),
-                        absl::StrCat(source, ": ", eval_transform.message()));
-  }
-  RETURN_IF_ERROR(ValidateModelRuns(c.models(), "models", c.train_data(), source, origins));
+namespace {
+
+// Table 2's own rule: every row is adversarially trained.
+absl::Status AdversarialRowsOnly(const Table2Config& c, const std::string& source,
+                                 const ConfigOrigins& origins) {
   for (int i = 0; i < c.models_size(); ++i) {
     if (!c.models(i).training().has_adversarial()) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -37,38 +30,25 @@ absl::Status ValidateTable2Config(const Table2Config& c, const std::string& sour
           "include robustness/recipes/fashion_mnist/adv_resnet.pbtxt)"));
     }
   }
-  RETURN_IF_ERROR(
-      ValidateRobustnessBlock(c.evaluation(), "evaluation", c.test_data(), source, origins));
-  return ValidateAutoAttackBlock(c.auto_attack(), "auto_attack", c.test_data(), source, origins);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateTable2Config(const Table2Config& c, const std::string& source,
+                                  const ConfigOrigins& origins) {
+  RETURN_IF_ERROR(ValidateRobustnessTable(c, source, origins));
+  return AdversarialRowsOnly(c, source, origins);
 }
 
 absl::StatusOr<Table2Result> RunTable2(const std::string& config_path,
                                        const std::string& output_dir,
                                        const HarnessOptions& options) {
-  Table2Config config;
-  ASSIGN_OR_RETURN(ConfigOrigins origins, LoadExperimentConfig(config_path, &config));
-  RETURN_IF_ERROR(ValidateTable2Config(config, config_path, origins));
-  ASSIGN_OR_RETURN(ExperimentRun run,
-                   ExperimentRun::Start("table2_adversarial_training", config_path, config,
-                                        config.runtime(), output_dir, options));
-  ASSIGN_OR_RETURN(std::shared_ptr<const Dataset> train, CreateDataset(config.train_data()));
-  ASSIGN_OR_RETURN(std::shared_ptr<const Dataset> test, CreateDataset(config.test_data()));
-  ASSIGN_OR_RETURN(ImageTransform eval_transform, CreateEvalTransform(config.eval_transform()));
-  Table2Result result;
-  result.set_name(config.name());
-  result.set_config_sha256(run.provenance().config_sha256());
-  result.set_num_train_images(train->size());
-  result.set_num_test_images(config.evaluation().num_images() == 0
-                                 ? test->size()
-                                 : config.evaluation().num_images());
-  for (int row = 0; row < config.models_size(); ++row) {
-    ASSIGN_OR_RETURN(*result.add_models(),
-                     TrainAndAttackRow(run, row, config.models(row), config.train_data(), train,
-                                       test, eval_transform, config.evaluation(),
-                                       config.auto_attack()));
-  }
-  RETURN_IF_ERROR(run.WriteResults(result, RenderTable2Markdown(result), {}));
-  return result;
+  ASSIGN_OR_RETURN(auto table, (TrainAndAttackTable<Table2Config, Table2Result>(
+                                   "table2_adversarial_training", config_path, output_dir,
+                                   options, AdversarialRowsOnly)));
+  RETURN_IF_ERROR(table.run.WriteResults(table.result, RenderTable2Markdown(table.result), {}));
+  return table.result;
 }
 
 namespace {
