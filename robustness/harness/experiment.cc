@@ -178,16 +178,17 @@ absl::StatusOr<harness::ModelResult> TrainAndAttackRow(
   ASSIGN_OR_RETURN(AutoAttackEvalReport aa,
                    EvaluateAutoAttack(*stored.model, test, eval_transform, auto_attack,
                                       eval_options, /*keep_adversarial=*/false));
-  AddAutoAttackResults(auto_attack, aa, &result);
+  AddAutoAttackResults(auto_attack, aa, result.mutable_auto_attack());
   result.set_eval_seconds(result.eval_seconds() + aa.seconds);
   return result;
 }
 
 void AddAutoAttackResults(const proto::AutoAttackEvalConfig& config,
-                          const AutoAttackEvalReport& report, harness::ModelResult* model) {
+                          const AutoAttackEvalReport& report,
+                          google::protobuf::RepeatedPtrField<harness::AutoAttackRadius>* radii) {
   const double n = static_cast<double>(report.num_images);
   for (const AutoAttackRadiusResult& r : report.radii) {
-    harness::AutoAttackRadius* out = model->add_auto_attack();
+    harness::AutoAttackRadius* out = radii->Add();
     out->set_epsilon(r.epsilon);
     out->set_label(r.label);
     out->set_norm(proto::Norm_Name(config.norm()));

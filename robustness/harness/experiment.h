@@ -158,9 +158,11 @@ absl::StatusOr<harness::ModelResult> TrainAndAttackRow(
     std::shared_ptr<const Dataset> test, const ImageTransform& eval_transform,
     const proto::RobustnessEvalConfig& evaluation, const proto::AutoAttackEvalConfig& auto_attack);
 
-// Appends one harness::AutoAttackRadius per radius of `report` to `model` (percentages).
+// Appends one harness::AutoAttackRadius per radius of `report` to `out` (percentages): the one
+// AutoAttack record of the tables and tools/evaluate.
 void AddAutoAttackResults(const proto::AutoAttackEvalConfig& config,
-                          const AutoAttackEvalReport& report, harness::ModelResult* model);
+                          const AutoAttackEvalReport& report,
+                          google::protobuf::RepeatedPtrField<harness::AutoAttackRadius>* out);
 
 }  // namespace robustness
 

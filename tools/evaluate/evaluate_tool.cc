@@ -54,28 +54,14 @@ absl::StatusOr<std::string> LoadWeights(const tools::WeightsSource& source,
       "weights: set checkpoint: \"<training checkpoint>\" or torch_save { path key }");
 }
 
-void FillAutoAttackResult(const AutoAttackEvalReport& report, tools::EvaluateResult* result) {
+void FillAutoAttackResult(const proto::AutoAttackEvalConfig& config,
+                          const AutoAttackEvalReport& report, tools::EvaluateResult* result) {
   const double n = static_cast<double>(report.num_images);
   result->set_num_images(report.num_images);
   result->set_clean_accuracy(100.0 * report.clean_correct / n);
   result->set_seconds(report.seconds);
   result->set_images_per_second(report.seconds > 0 ? n / report.seconds : 0.0);
-  for (const AutoAttackRadiusResult& r : report.radii) {
-    tools::AutoAttackRadius* out = result->add_auto_attack();
-    out->set_epsilon(r.epsilon);
-    out->set_label(r.label);
-    for (const AutoAttackStageTotals& s : r.stages) {
-      tools::AutoAttackStage* stage = out->add_stages();
-      stage->set_name(s.name);
-      stage->set_robust_accuracy(100.0 * s.robust_after / n);
-      stage->set_attacked(s.attacked);
-      stage->set_fooled(s.fooled);
-      stage->set_seconds(s.seconds);
-    }
-    out->set_robust_accuracy(100.0 * r.robust / n);
-    out->set_max_perturbation(r.max_perturbation);
-    for (const std::string& w : r.warnings) out->add_warnings(w);
-  }
+  AddAutoAttackResults(config, report, result->mutable_auto_attack());
 }
 
 // index,label,clean_prediction, then per radius: the first stage that fooled the image ("clean
@@ -166,7 +152,7 @@ absl::StatusOr<tools::EvaluateResult> RunEvaluateTool(const EvaluateToolOptions&
     ASSIGN_OR_RETURN(AutoAttackEvalReport report,
                      EvaluateAutoAttack(*model, data, eval_transform, config.auto_attack(), eval,
                                         options.save_adversarial));
-    FillAutoAttackResult(report, &result);
+    FillAutoAttackResult(config.auto_attack(), report, &result);
     RETURN_IF_ERROR(WriteFileAtomically(options.output_dir + "/per_image.csv",
                                         PerImageCsv(report, config.auto_attack())));
     if (options.save_adversarial) {
@@ -220,23 +206,23 @@ std::string RenderEvaluateMarkdown(const tools::EvaluateResult& result) {
   if (result.auto_attack_size() > 0) {
     absl::StrAppend(&md, "AutoAttack: each stage runs on the images still robust after the "
                          "previous ones; robust accuracy after each stage.\n\n| Radius | clean |");
-    for (const tools::AutoAttackStage& s : result.auto_attack(0).stages()) {
+    for (const harness::AutoAttackStage& s : result.auto_attack(0).stages()) {
       absl::StrAppend(&md, " after ", s.name(), " |");
     }
     absl::StrAppend(&md, " max perturbation |\n| --- | ---: |");
     for (int i = 0; i <= result.auto_attack(0).stages_size(); ++i) md += " ---: |";
     md += "\n";
-    for (const tools::AutoAttackRadius& r : result.auto_attack()) {
+    for (const harness::AutoAttackRadius& r : result.auto_attack()) {
       absl::StrAppendFormat(&md, "| %s | %.2f |", r.label(), result.clean_accuracy());
-      for (const tools::AutoAttackStage& s : r.stages()) {
+      for (const harness::AutoAttackStage& s : r.stages()) {
         absl::StrAppendFormat(&md, " %.2f |", s.robust_accuracy());
       }
       absl::StrAppendFormat(&md, " %.5f |\n", r.max_perturbation());
     }
     md += "\nStage times (s) and images attacked / fooled:\n\n";
-    for (const tools::AutoAttackRadius& r : result.auto_attack()) {
+    for (const harness::AutoAttackRadius& r : result.auto_attack()) {
       absl::StrAppend(&md, "- ", r.label(), ":");
-      for (const tools::AutoAttackStage& s : r.stages()) {
+      for (const harness::AutoAttackStage& s : r.stages()) {
         absl::StrAppendFormat(&md, " %s %.1f s (%d / %d);", s.name(), s.seconds(), s.attacked(),
                               s.fooled());
       }
