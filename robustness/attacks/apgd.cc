@@ -20,6 +20,7 @@
 #include "robustness/attacks/internal/eval_mode_guard.h"
 #include "robustness/attacks/internal/gradient_step.h"
 #include "robustness/attacks/internal/input_contract.h"
+#include "robustness/attacks/internal/still_robust_loop.h"
 #include "robustness/attacks/radius.h"
 #include "robustness/base/status_macros.h"
 
@@ -379,33 +380,18 @@ torch::Tensor Apgd::Perturb(ImageClassifierImpl& model, const torch::Tensor& ima
               "APGD-T (targeted DLR) needs at least 4 classes, the model has ", num_classes);
   torch::Tensor robust = clean_logits.argmax(1).eq(labels);
   // One run on the still-robust images; fooled ones take their adversarial iterate.
-  auto run = [&](const torch::Tensor& targets_of_robust, const torch::Tensor& index) {
-    const ApgdRunResult r =
-        ApgdSingleRun(model, clean.index_select(0, index), labels.index_select(0, index),
-                      targets_of_robust, options_, gen);
-    const torch::Tensor rows = r.fooled.nonzero().view(-1);
-    const torch::Tensor fooled_index = index.index_select(0, rows);
-    adv.index_copy_(0, fooled_index, r.x_adv.index_select(0, rows));
-    robust.index_fill_(0, fooled_index, false);
-  };
-  if (options_.loss != proto::DLR_TARGETED) {
-    for (int restart = 0; restart < options_.restarts; ++restart) {
-      const torch::Tensor index = robust.nonzero().view(-1);
-      if (index.numel() == 0) break;
-      run(torch::Tensor(), index);
-    }
-    return adv;
-  }
-  // Ranks 2 .. num_target_classes + 1 of the clean logits, at most every wrong class.
-  const int64_t last_rank = std::min<int64_t>(options_.num_target_classes + 1, num_classes);
-  for (int64_t rank = 2; rank <= last_rank; ++rank) {
-    for (int restart = 0; restart < options_.restarts; ++restart) {
-      const torch::Tensor index = robust.nonzero().view(-1);
-      if (index.numel() == 0) return adv;
-      const torch::Tensor order = std::get<1>(clean_logits.index_select(0, index).sort(1));
-      run(order.select(1, num_classes - rank).contiguous(), index);
-    }
-  }
+  attacks_internal::RunOnStillRobust(
+      clean_logits, options_.loss == proto::DLR_TARGETED, options_.num_target_classes,
+      options_.restarts, robust,
+      [&](const torch::Tensor& index, const torch::Tensor& targets, int /*restart*/) {
+        const ApgdRunResult r =
+            ApgdSingleRun(model, clean.index_select(0, index), labels.index_select(0, index),
+                          targets, options_, gen);
+        const torch::Tensor rows = r.fooled.nonzero().view(-1);
+        const torch::Tensor fooled_index = index.index_select(0, rows);
+        adv.index_copy_(0, fooled_index, r.x_adv.index_select(0, rows));
+        robust.index_fill_(0, fooled_index, false);
+      });
   return adv;
 }
 

@@ -20,6 +20,7 @@
 #include "robustness/attacks/internal/eval_mode_guard.h"
 #include "robustness/attacks/internal/gradient_step.h"
 #include "robustness/attacks/internal/input_contract.h"
+#include "robustness/attacks/internal/still_robust_loop.h"
 #include "robustness/attacks/radius.h"
 #include "robustness/base/status_macros.h"
 
@@ -336,37 +337,21 @@ torch::Tensor Fab::Perturb(ImageClassifierImpl& model, const torch::Tensor& imag
   torch::Tensor robust = clean_logits.argmax(1).eq(labels);
   const float eps = static_cast<float>(options_.epsilon);
   // One run on the still-robust images; the fresh forward and the epsilon test decide.
-  auto run = [&](const torch::Tensor& targets_of_robust, const torch::Tensor& index,
-                 bool random_start) {
-    const torch::Tensor x = clean.index_select(0, index);
-    const torch::Tensor y = labels.index_select(0, index);
-    const FabRunResult r =
-        FabSingleRun(model, x, y, targets_of_robust, options_, random_start, gen);
-    const torch::Tensor distance = RowNorm(options_.norm, (r.x_adv - x).reshape({x.size(0), -1}));
-    const torch::Tensor fooled =
-        model.forward(r.x_adv).argmax(1).ne(y).logical_and(distance.le(eps));
-    const torch::Tensor rows = fooled.nonzero().view(-1);
-    const torch::Tensor fooled_index = index.index_select(0, rows);
-    adv.index_copy_(0, fooled_index, r.x_adv.index_select(0, rows));
-    robust.index_fill_(0, fooled_index, false);
-  };
-  if (!options_.targeted) {
-    for (int restart = 0; restart < options_.restarts; ++restart) {
-      const torch::Tensor index = robust.nonzero().view(-1);
-      if (index.numel() == 0) break;
-      run(torch::Tensor(), index, restart > 0);
-    }
-    return adv;
-  }
-  const int64_t last_rank = std::min<int64_t>(options_.num_target_classes + 1, num_classes);
-  for (int64_t rank = 2; rank <= last_rank; ++rank) {
-    for (int restart = 0; restart < options_.restarts; ++restart) {
-      const torch::Tensor index = robust.nonzero().view(-1);
-      if (index.numel() == 0) return adv;
-      const torch::Tensor order = std::get<1>(clean_logits.index_select(0, index).sort(1));
-      run(order.select(1, num_classes - rank).contiguous(), index, restart > 0);
-    }
-  }
+  attacks_internal::RunOnStillRobust(
+      clean_logits, options_.targeted, options_.num_target_classes, options_.restarts, robust,
+      [&](const torch::Tensor& index, const torch::Tensor& targets, int restart) {
+        const torch::Tensor x = clean.index_select(0, index);
+        const torch::Tensor y = labels.index_select(0, index);
+        const FabRunResult r = FabSingleRun(model, x, y, targets, options_, restart > 0, gen);
+        const torch::Tensor distance =
+            RowNorm(options_.norm, (r.x_adv - x).reshape({x.size(0), -1}));
+        const torch::Tensor fooled =
+            model.forward(r.x_adv).argmax(1).ne(y).logical_and(distance.le(eps));
+        const torch::Tensor rows = fooled.nonzero().view(-1);
+        const torch::Tensor fooled_index = index.index_select(0, rows);
+        adv.index_copy_(0, fooled_index, r.x_adv.index_select(0, rows));
+        robust.index_fill_(0, fooled_index, false);
+      });
   return adv;
 }
 
