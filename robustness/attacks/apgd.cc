@@ -231,11 +231,6 @@ ApgdRunResult ApgdSingleRun(ImageClassifierImpl& model, const torch::Tensor& x_i
   if (options.loss != proto::CE) {
     result.zero_gradient_images =
         e.grad.abs().view({n, -1}).sum(1).eq(0).sum().item<int64_t>();
-    if (result.zero_gradient_images > 0) {
-      LOG(WARNING) << "APGD: there are " << result.zero_gradient_images
-                   << " points with zero gradient: the DLR loss may be flat there (check that "
-                      "the model returns logits, not probabilities)";
-    }
   }
   torch::Tensor grad = e.grad;
   torch::Tensor acc = e.logits.argmax(1).eq(y);
@@ -365,6 +360,16 @@ Apgd::Apgd(std::string name, const ApgdOptions& options)
 
 torch::Tensor Apgd::Perturb(ImageClassifierImpl& model, const torch::Tensor& images,
                             const torch::Tensor& labels, torch::Generator& gen) const {
+  std::vector<std::string> warnings;
+  torch::Tensor adv = PerturbWithWarnings(model, images, labels, gen, &warnings);
+  for (const std::string& w : warnings) LOG(WARNING) << w;
+  return adv;
+}
+
+torch::Tensor Apgd::PerturbWithWarnings(ImageClassifierImpl& model, const torch::Tensor& images,
+                                        const torch::Tensor& labels, torch::Generator& gen,
+                                        std::vector<std::string>* warnings) const {
+  CHECK(warnings != nullptr);
   attacks_internal::CheckAttackInputs(images, labels);
   attacks_internal::EvalModeGuard eval_mode(model);
   torch::NoGradGuard no_grad;
@@ -379,6 +384,7 @@ torch::Tensor Apgd::Perturb(ImageClassifierImpl& model, const torch::Tensor& ima
   TORCH_CHECK(options_.loss != proto::DLR_TARGETED || num_classes >= 4,
               "APGD-T (targeted DLR) needs at least 4 classes, the model has ", num_classes);
   torch::Tensor robust = clean_logits.argmax(1).eq(labels);
+  int64_t zero_gradient_runs = 0;
   // One run on the still-robust images; fooled ones take their adversarial iterate.
   attacks_internal::RunOnStillRobust(
       clean_logits, options_.loss == proto::DLR_TARGETED, options_.num_target_classes,
@@ -391,7 +397,15 @@ torch::Tensor Apgd::Perturb(ImageClassifierImpl& model, const torch::Tensor& ima
         const torch::Tensor fooled_index = index.index_select(0, rows);
         adv.index_copy_(0, fooled_index, r.x_adv.index_select(0, rows));
         robust.index_fill_(0, fooled_index, false);
+        zero_gradient_runs += r.zero_gradient_images;
       });
+  if (zero_gradient_runs > 0) {
+    // check_zero_gradients: counted per run (an image in 9 target runs counts up to 9 times).
+    warnings->push_back(absl::StrCat(
+        name_, ": ", zero_gradient_runs, " image run(s) of ", clean.size(0),
+        " images had an all-zero gradient at the start: the DLR loss may be flat there (check "
+        "that the model returns logits, not probabilities)"));
+  }
   return adv;
 }
 

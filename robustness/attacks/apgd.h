@@ -90,6 +90,7 @@ struct ApgdRunResult {
   torch::Tensor step_sizes;
   int64_t forward_passes = 0;      // Images x forward passes (each with a backward pass).
   int64_t zero_gradient_images = 0;  // DLR losses: images whose first gradient is all zero.
+                                     // Perturb(WithWarnings) reports them; this run does not log.
 };
 
 // One run (see the top of the file) on x (float [N, C, H, W] in [0, 1]) with labels y (int64
@@ -113,6 +114,10 @@ class Apgd : public Attack {
   // target) up to num_iterations + 1 forward-backward passes per image still robust.
   torch::Tensor Perturb(ImageClassifierImpl& model, const torch::Tensor& images,
                         const torch::Tensor& labels, torch::Generator& gen) const override;
+  // Warns (one message) when a DLR loss met images whose first gradient is all zero.
+  torch::Tensor PerturbWithWarnings(ImageClassifierImpl& model, const torch::Tensor& images,
+                                    const torch::Tensor& labels, torch::Generator& gen,
+                                    std::vector<std::string>* warnings) const override;
 
  private:
   std::string name_;

@@ -2,12 +2,14 @@
 
 #include <cmath>
 #include <functional>
+#include <tuple>
 #include <utility>
 #include <string>
 #include <vector>
 
 #include <torch/types.h>
 
+#include "absl/strings/str_cat.h"
 #include "glog/logging.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
@@ -65,6 +67,35 @@ class ScriptedLoss : public ImageClassifierImpl {
  private:
   std::function<double(int)> b_;
 };
+
+// check_zero_gradients: a DLR loss whose gradient is all zero at the start is a warning in
+// PerturbWithWarnings (AutoAttack's report), counted per run; CE never checks.
+TEST(ApgdWarnings, ZeroGradientUnderDlrIsReported) {
+  ScriptedLoss flat([](int) { return 1.0; });
+  const torch::Tensor x = torch::full({3, 1, 2, 2}, 0.5);
+  const torch::Tensor y = torch::zeros({3}, torch::kLong);
+  ApgdOptions o;
+  o.epsilon = 8.0 / 255;
+  o.num_iterations = 5;
+  for (const auto& [loss, targets, expected] :
+       {std::tuple<proto::ApgdLoss, int, int>{proto::DLR, 0, 3}, {proto::DLR_TARGETED, 2, 6},
+        {proto::CE, 0, 0}}) {
+    o.loss = loss;
+    o.num_target_classes = targets;
+    torch::Generator gen = MakeCpuGenerator(0);
+    std::vector<std::string> warnings;
+    const torch::Tensor adv = Apgd("APGD", o).PerturbWithWarnings(flat, x, y, gen, &warnings);
+    EXPECT_TRUE(torch::equal(adv, x));
+    if (expected == 0) {
+      EXPECT_TRUE(warnings.empty()) << loss;
+    } else {
+      ASSERT_EQ(warnings.size(), 1u) << loss;
+      EXPECT_THAT(warnings[0], ::testing::HasSubstr(absl::StrCat(
+                                   "APGD: ", expected, " image run(s) of 3 images had an "
+                                   "all-zero gradient")));
+    }
+  }
+}
 
 // Step size at each of the 100 steps when the size halves after the checkpoints `halved_after`.
 std::vector<float> ExpectedSteps(double eps, const std::vector<int>& halved_after) {

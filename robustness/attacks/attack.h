@@ -22,6 +22,7 @@
 #define ROBUSTNESS_ATTACKS_ATTACK_H_
 
 #include <string>
+#include <vector>
 
 #include <torch/types.h>
 
@@ -39,10 +40,22 @@ class Attack {
   // images: float32 [N, C, H, W] in [0, 1], on the model's device. labels: int64 [N], the true
   // classes in [0, K). gen: a generator for images' device; consumed in a documented order.
   // Returns x_adv, float32 [N, C, H, W] in [0, 1] with ||x_adv - images|| <= epsilon in the
-  // attack's norm (per image), without autograd history. The model must not be shared with
-  // another thread during the call (its training flags are switched).
+  // attack's norm (per image), without autograd history. A model in training mode must not be
+  // shared with another thread during the call (its training flags are switched); one already
+  // in eval mode is only read, so several threads may attack it at once (unit_workers.h).
   virtual torch::Tensor Perturb(ImageClassifierImpl& model, const torch::Tensor& images,
                                 const torch::Tensor& labels, torch::Generator& gen) const = 0;
+
+  // Perturb, also appending the attack's own warnings to *warnings (not null): the reference's
+  // checks that only an attack can make, e.g. APGD's zero gradients under a DLR loss
+  // (research/autoattack.md section 5). AutoAttack puts them in its report. The same output as
+  // Perturb; the default raises none.
+  virtual torch::Tensor PerturbWithWarnings(ImageClassifierImpl& model,
+                                            const torch::Tensor& images,
+                                            const torch::Tensor& labels, torch::Generator& gen,
+                                            std::vector<std::string>* warnings) const {
+    return Perturb(model, images, labels, gen);
+  }
 };
 
 }  // namespace robustness

@@ -123,8 +123,8 @@ AutoAttackReport RunAutoAttack(ImageClassifierImpl& model, const torch::Tensor& 
           todo.narrow(0, b * batch_size, std::min(batch_size, stage.attacked - b * batch_size));
       const torch::Tensor x = images.index_select(0, index);
       const torch::Tensor y = labels.index_select(0, index);
-      torch::Generator gen = MakeCpuGenerator(seed);  // re-seeded for every batch
-      const torch::Tensor adv = stages[k]->Perturb(model, x, y, gen);
+      torch::Generator gen = MakeGenerator(seed, images.device());  // re-seeded for every batch
+      const torch::Tensor adv = stages[k]->PerturbWithWarnings(model, x, y, gen, &report.warnings);
       // The only success test: a fresh forward pass.
       const torch::Tensor prediction = model.forward(adv).argmax(1);
       const torch::Tensor rows = prediction.ne(y).nonzero().view(-1);
@@ -150,8 +150,8 @@ AutoAttackReport RunAutoAttack(ImageClassifierImpl& model, const torch::Tensor& 
   if (run_checks) {
     const std::string square = SquareWarning(report.stages);
     if (!square.empty()) report.warnings.push_back(square);
+    for (const std::string& w : report.warnings) LOG(WARNING) << "AutoAttack: " << w;
   }
-  for (const std::string& w : report.warnings) LOG(WARNING) << "AutoAttack: " << w;
   return report;
 }
 

@@ -11,6 +11,8 @@
 //      the stage's output: argmax != label. Robust accuracy after each stage is over all N.
 //   4. At the end, a warning if Square (a stage named "Square") beat the white-box stages by more
 //      than 0.2 points (check_square_sr), and the largest perturbation actually used.
+//   Warnings raised by the stages themselves (Attack::PerturbWithWarnings: APGD's zero
+//   gradients under a DLR loss, check_zero_gradients) join the report's list, in stage order.
 // Stages are any Attacks (apgd.h, fab.h, square.h, ...); auto_attack_version.h lists the
 // reference's `standard` and `plus` versions as stage configs.
 #ifndef ROBUSTNESS_ATTACKS_AUTO_ATTACK_H_
@@ -53,7 +55,8 @@ struct AutoAttackReport {
 // Runs the stages (see above) on images (float [N, C, H, W] in [0, 1]) and labels (int64 [N]) in
 // batches of `batch_size` (>= 1). `progress_name` labels one progress line per stage ("" = none).
 // `run_checks` false skips checks 1 and 4 (a caller that runs this on parts of a data set runs
-// them once itself, ModelOutputWarnings and SquareWarning). Deterministic given `seed` on CPU.
+// them once itself, ModelOutputWarnings and SquareWarning) and leaves logging the warnings to
+// the caller; true logs them. Deterministic given `seed` on CPU.
 // NaN clean logits throw (c10::Error naming the images), before any stage runs.
 AutoAttackReport RunAutoAttack(ImageClassifierImpl& model, const torch::Tensor& images,
                                const torch::Tensor& labels,

@@ -108,31 +108,42 @@ struct Linearization {
   int64_t backward_passes = 0;  // Per image.
 };
 
-// FAB-T's one forward/backward (the reference's get_diff_logits_grads_batch_targeted).
-Linearization TargetedLinearization(ImageClassifierImpl& model, const torch::Tensor& x,
-                                    const torch::Tensor& y, const torch::Tensor& targets) {
+// A forward pass recorded for autograd: the input leaf and its logits.
+struct RecordedForward {
+  torch::Tensor input;   // [m, C, H, W], requires grad
+  torch::Tensor logits;  // [m, K], with history
+};
+
+RecordedForward ForwardWithGraph(ImageClassifierImpl& model, const torch::Tensor& x) {
   torch::AutoGradMode enable_grad(true);
   torch::Tensor input = x.detach().requires_grad_(true);
-  const torch::Tensor logits = model.forward(input);
-  const torch::Tensor f = logits.gather(1, targets.unsqueeze(1)).squeeze(1) -
-                          logits.gather(1, y.unsqueeze(1)).squeeze(1);
-  const torch::Tensor grad = torch::autograd::grad({f.sum()}, {input})[0];
-  return {f.detach(), grad.detach().reshape({x.size(0), -1}), 1};
+  torch::Tensor logits = model.forward(input);
+  return {input, logits};
+}
+
+// FAB-T's one forward/backward (the reference's get_diff_logits_grads_batch_targeted), from a
+// recorded forward at x.
+Linearization TargetedLinearization(const RecordedForward& at, const torch::Tensor& y,
+                                    const torch::Tensor& targets) {
+  torch::AutoGradMode enable_grad(true);
+  const torch::Tensor f = at.logits.gather(1, targets.unsqueeze(1)).squeeze(1) -
+                          at.logits.gather(1, y.unsqueeze(1)).squeeze(1);
+  const torch::Tensor grad = torch::autograd::grad({f.sum()}, {at.input})[0];
+  return {f.detach(), grad.detach().reshape({at.input.size(0), -1}), 1};
 }
 
 // Untargeted FAB's full Jacobian from K backward passes (get_diff_logits_grads_batch): the class
 // k != y with the smallest |f_k| / (||grad f_k||_q + 1e-12), f_k = z_k - z_y.
-Linearization UntargetedLinearization(ImageClassifierImpl& model, const torch::Tensor& x,
-                                      const torch::Tensor& y, LpNorm norm) {
+Linearization UntargetedLinearization(const RecordedForward& at, const torch::Tensor& y,
+                                      LpNorm norm) {
   torch::AutoGradMode enable_grad(true);
-  torch::Tensor input = x.detach().requires_grad_(true);
-  const torch::Tensor logits = model.forward(input);
-  const int64_t m = x.size(0), k_classes = logits.size(1);
+  const torch::Tensor& logits = at.logits;
+  const int64_t m = at.input.size(0), k_classes = logits.size(1);
   std::vector<torch::Tensor> grads;
   grads.reserve(k_classes);
   for (int64_t k = 0; k < k_classes; ++k) {
-    grads.push_back(torch::autograd::grad({logits.select(1, k).sum()}, {input},
-                                          /*grad_outputs=*/{}, /*retain_graph=*/true)[0]
+    grads.push_back(torch::autograd::grad({logits.select(1, k).sum()}, {at.input},
+                                          /*grad_outputs=*/{}, /*retain_graph=*/k + 1 < k_classes)[0]
                         .detach()
                         .reshape({m, -1}));
   }
@@ -242,12 +253,20 @@ FabRunResult FabSingleRun(ImageClassifierImpl& model, const torch::Tensor& x0_in
     return flat.reshape(shape);
   };
 
+  // The is-adversarial forward of one iteration, kept with its graph as the next iteration's
+  // gradient forward when no image moved after it (research/autoattack.md section 7, saving 3:
+  // one forward pass per iteration; the same logits, so the same path).
+  RecordedForward recorded;
   for (int i = 0; i < options.num_iterations && active.numel() > 0; ++i) {
     const int64_t m = active.numel();
+    if (!recorded.input.defined()) {
+      recorded = ForwardWithGraph(model, images(x1));
+      result.forward_passes += m;
+    }
     const Linearization lin = options.targeted
-                                  ? TargetedLinearization(model, images(x1), y, targets)
-                                  : UntargetedLinearization(model, images(x1), y, options.norm);
-    result.forward_passes += m;
+                                  ? TargetedLinearization(recorded, y, targets)
+                                  : UntargetedLinearization(recorded, y, options.norm);
+    recorded = RecordedForward();
     result.backward_passes += m * lin.backward_passes;
     const torch::Tensor b = (lin.w * x1).sum(1) - lin.f;
     const torch::Tensor d = FabProjection(options.norm, torch::cat({x1, x0}, 0),
@@ -260,9 +279,17 @@ FabRunResult FabSingleRun(ImageClassifierImpl& model, const torch::Tensor& x0_in
     x1 = ((x1 + options.eta * d1) * (1 - alpha) + (x0 + d2 * options.eta) * alpha)
              .clamp(0.0, 1.0);
 
-    const torch::Tensor is_adv = model.forward(images(x1)).argmax(1).ne(y);
+    torch::Tensor logits;
+    if (i + 1 < options.num_iterations) {
+      recorded = ForwardWithGraph(model, images(x1));
+      logits = recorded.logits.detach();
+    } else {
+      logits = model.forward(images(x1));
+    }
+    const torch::Tensor is_adv = logits.argmax(1).ne(y);
     result.forward_passes += m;
-    if (!is_adv.any().item<bool>()) continue;
+    if (!is_adv.any().item<bool>()) continue;  // x1 unchanged: `recorded` is at x1
+    recorded = RecordedForward();  // x1 moves (and rows may go): a fresh forward next time
     const torch::Tensor rho = RowNorm(options.norm, x1 - x0);
     const torch::Tensor better = is_adv.logical_and(rho < best);
     adv = torch::where(better.unsqueeze(1), x1, adv);

@@ -1,5 +1,6 @@
 #include "robustness/base/seed.h"
 
+#include <mutex>
 #include <thread>
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -35,5 +36,15 @@ uint64_t DeriveSeed(uint64_t base, std::initializer_list<uint64_t> path) {
 }
 
 at::Generator MakeCpuGenerator(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+
+at::Generator MakeGenerator(uint64_t seed, c10::Device device) {
+  if (device.is_cpu()) return MakeCpuGenerator(seed);
+  at::Generator generator = at::globalContext().defaultGenerator(device).clone();
+  {
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator.set_current_seed(seed);
+  }
+  return generator;
+}
 
 }  // namespace robustness

@@ -10,6 +10,7 @@
 #include <initializer_list>
 
 #include <ATen/core/Generator.h>
+#include <c10/core/Device.h>
 
 namespace robustness {
 
@@ -24,6 +25,12 @@ uint64_t DeriveSeed(uint64_t base, std::initializer_list<uint64_t> path);
 
 // A fresh CPU generator seeded with `seed`.
 at::Generator MakeCpuGenerator(uint64_t seed);
+
+// A fresh generator for `device` seeded with `seed`: MakeCpuGenerator on CPU; on an accelerator
+// a clone of its default generator, re-seeded (the default one is left as it was). Attacks draw
+// their random starts on the images' device, and LibTorch refuses a CPU generator there. A CUDA
+// stream of numbers differs from the CPU one for the same seed.
+at::Generator MakeGenerator(uint64_t seed, c10::Device device);
 
 // Stream identifiers for DeriveSeed, so no two consumers share a stream by accident.
 enum SeedStream : uint64_t {

@@ -1,6 +1,8 @@
 #include "robustness/base/seed.h"
 
 #include <ATen/ATen.h>
+#include <torch/cuda.h>
+#include <torch/torch.h>
 
 #include "gtest/gtest.h"
 
@@ -29,6 +31,28 @@ TEST(ConfigureRuntime, SetsThreadsAndSeed) {
   ConfigureRuntime(3, 1);
   EXPECT_TRUE(at::equal(at::randn({8}), x));
   EXPECT_GE(ConfigureRuntime(3, 0), 1);
+}
+
+}  // namespace
+}  // namespace robustness
+
+namespace robustness {
+namespace {
+
+TEST(MakeGenerator, CpuIsMakeCpuGenerator) {
+  at::Generator a = MakeGenerator(42, c10::Device(c10::kCPU));
+  at::Generator b = MakeCpuGenerator(42);
+  EXPECT_TRUE(torch::equal(torch::rand({16}, a), torch::rand({16}, b)));
+}
+
+// On a CUDA LibTorch with a GPU: a generator the attacks can use on the images' device, seeded
+// independently of the default one. Skipped elsewhere.
+TEST(MakeGenerator, CudaGeneratorDrawsOnTheDevice) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const c10::Device cuda(c10::kCUDA, 0);
+  at::Generator a = MakeGenerator(7, cuda), b = MakeGenerator(7, cuda);
+  const auto options = torch::TensorOptions().device(cuda);
+  EXPECT_TRUE(torch::equal(torch::rand({16}, a, options), torch::rand({16}, b, options)));
 }
 
 }  // namespace

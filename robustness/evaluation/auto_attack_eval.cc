@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <mutex>
 #include <numeric>
 #include <set>
 #include <string>
 #include <vector>
+
+#include <ATen/Parallel.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -19,7 +22,9 @@
 #include "robustness/base/seed.h"
 #include "robustness/base/status_macros.h"
 #include "robustness/base/torch_status.h"
+#include "robustness/base/unit_workers.h"
 #include "robustness/datasets/batch_loader.h"
+#include "robustness/datasets/shared_batches.h"
 
 namespace robustness {
 namespace {
@@ -158,69 +163,128 @@ absl::StatusOr<AutoAttackEvalReport> EvaluateAutoAttack(ImageClassifierImpl& mod
                      options.data_loader_threads, /*drop_last=*/false);
   model.eval();
   const auto start = std::chrono::steady_clock::now();
-  // Per-batch pieces, concatenated at the end; the [r] ones per radius.
-  std::vector<torch::Tensor> labels, clean;
+  const int64_t num_batches = loader.num_batches();
+  // One unit per (batch, radius), b-major: each has its own seed, so units are independent and
+  // run on several workers (robustness/base/unit_workers.h). A unit's numbers depend on the
+  // threads it ran with, not on how many workers ran beside it.
+  const int64_t num_units = num_batches * num_radii;
+  const WorkerLayout layout =
+      ChooseWorkerLayout(at::get_num_threads(), num_units, options.device.is_cpu());
+  std::vector<torch::Tensor> labels(num_batches);  // CPU copies, kept to the end
+  int64_t loaded = 0;
+  SharedBatches batches(loader, num_radii, [&](Batch& batch) {
+    labels[loaded++] = batch.labels;
+    batch.images = batch.images.to(options.device);
+    batch.labels = batch.labels.to(options.device);
+    return absl::OkStatus();
+  });
+  // The model checks once, on the first batch, as the reference runs them.
+  std::vector<std::string> model_warnings;
+  {
+    ASSIGN_OR_RETURN(const Batch first, batches.Get(0));
+    model_warnings = ModelOutputWarnings(model, first.images, first.labels);
+  }
+  std::vector<AutoAttackReport> unit_reports(num_units);
+  std::mutex mu;  // guards the progress counters
+  std::vector<int64_t> robust_done(num_radii, 0), seen_done(num_radii, 0);
+  int64_t units_done = 0, images_done = 0, clean_done = 0;
+  std::vector<bool> batch_counted(num_batches, false);
+  LOG(INFO) << "autoattack " << options.name << ": " << num_units << " units (batch x radius) on "
+            << layout.workers << " worker(s) x " << layout.threads_per_worker << " thread(s)";
+  ProgressLine progress(absl::StrCat("autoattack ", options.name), num_units, "img");
+  RETURN_IF_ERROR(RunUnits(layout, num_units, [&](int64_t unit) -> absl::Status {
+    const int64_t b = unit / num_radii;
+    const int r = static_cast<int>(unit % num_radii);
+    ASSIGN_OR_RETURN(const Batch batch, batches.Get(b));
+    const int64_t first = b * config.batch_size();
+    const int64_t size = batch.labels.size(0);
+    std::vector<const Attack*> stages;
+    for (const auto& a : attacks[r]) stages.push_back(a.get());
+    // The reference re-seeds every batch with one seed; ours derives one per batch and radius.
+    AutoAttackReport& a = unit_reports[unit];
+    RETURN_IF_ERROR(CallTorch(
+        absl::StrCat("auto_attack on images [", first, ", ", first + size, ")"),
+        [&] {
+          a = RunAutoAttack(model, batch.images, batch.labels, stages, norm,
+                            DeriveSeed(options.seed, {kAttackStream, static_cast<uint64_t>(b),
+                                                      static_cast<uint64_t>(r)}),
+                            config.batch_size(), /*progress_name=*/"", /*run_checks=*/false);
+          return absl::OkStatus();
+        },
+        absl::StatusCode::kInvalidArgument));
+    a.fooled_by = a.fooled_by.cpu();
+    a.final_prediction = a.final_prediction.cpu();
+    a.clean_prediction = a.clean_prediction.cpu();
+    a.x_adv = keep_adversarial ? a.x_adv.cpu() : torch::Tensor();
+    const int64_t robust = a.fooled_by.eq(-2).sum().item<int64_t>();
+    batches.Release(b);
+    std::lock_guard<std::mutex> lock(mu);
+    robust_done[r] += robust;
+    seen_done[r] += size;
+    ++units_done;
+    if (!batch_counted[b]) {  // the first of the batch's units to finish counts its images
+      batch_counted[b] = true;
+      images_done += size;
+      clean_done += a.fooled_by.ne(-1).sum().item<int64_t>();
+    }
+    std::string metrics =
+        absl::StrFormat("clean %.2f%%", 100.0 * clean_done / std::max<int64_t>(1, images_done));
+    for (int k = 0; k < num_radii; ++k) {
+      absl::StrAppendFormat(&metrics, " | eps %s %.2f%%", report.radii[k].label,
+                            100.0 * robust_done[k] / std::max<int64_t>(1, seen_done[k]));
+    }
+    progress.Update(units_done, images_done, metrics);
+    return absl::OkStatus();
+  }));
+  // Totals in unit order, whatever order the units finished in.
+  std::vector<torch::Tensor> clean;
   std::vector<std::vector<torch::Tensor>> fooled_by(num_radii), final_prediction(num_radii),
       x_adv(num_radii);
-  std::vector<std::string> model_warnings;
-  ProgressLine progress(absl::StrCat("autoattack ", options.name), loader.num_batches(), "img");
-  int64_t seen = 0;
-  for (int64_t b = 0; b < loader.num_batches(); ++b) {
-    ASSIGN_OR_RETURN(Batch batch, loader.Next());
-    const torch::Tensor images = batch.images.to(options.device);
-    const torch::Tensor y = batch.labels.to(options.device);
-    seen += y.size(0);
-    labels.push_back(y.cpu());
-    // The model checks once, on the first batch, as the reference runs them.
-    if (b == 0) model_warnings = ModelOutputWarnings(model, images, y);
-    std::string metrics;
-    for (int r = 0; r < num_radii; ++r) {
-      std::vector<const Attack*> stages;
-      for (const auto& a : attacks[r]) stages.push_back(a.get());
-      // The reference re-seeds every batch with one seed; ours derives one per batch and radius.
-      AutoAttackReport a;
-      RETURN_IF_ERROR(CallTorch(
-          absl::StrCat("auto_attack on images [", seen - y.size(0), ", ", seen, ")"),
-          [&] {
-            a = RunAutoAttack(model, images, y, stages, norm,
-                              DeriveSeed(options.seed, {kAttackStream, static_cast<uint64_t>(b),
-                                                        static_cast<uint64_t>(r)}),
-                              config.batch_size(), /*progress_name=*/"", /*run_checks=*/false);
-            return absl::OkStatus();
-          },
-          absl::StatusCode::kInvalidArgument));
-      AutoAttackRadiusResult& result = report.radii[r];
-      if (r == 0) {
-        clean.push_back(a.clean_prediction.cpu());
-        report.clean_correct += a.clean_prediction.eq(y).sum().item<int64_t>();
-      }
-      int64_t robust = a.clean_prediction.eq(y).sum().item<int64_t>();
-      for (size_t k = 0; k < result.stages.size(); ++k) {
-        if (k < a.stages.size()) {
-          result.stages[k].attacked += a.stages[k].attacked;
-          result.stages[k].fooled += a.stages[k].fooled;
-          result.stages[k].seconds += a.stages[k].seconds;
-          robust -= a.stages[k].fooled;
-        }
-        result.stages[k].robust_after += robust;  // stages skipped (none left) change nothing
-      }
-      result.robust += robust;
-      result.max_perturbation = std::max(result.max_perturbation, a.max_perturbation);
-      fooled_by[r].push_back(a.fooled_by.cpu());
-      final_prediction[r].push_back(a.final_prediction.cpu());
-      if (keep_adversarial) x_adv[r].push_back(a.x_adv.cpu());
-      absl::StrAppendFormat(&metrics, "%seps %s %.2f%%", r == 0 ? "" : " | ", result.label,
-                            100.0 * (result.robust) / seen);
+  // The stages' own warnings per batch (APGD's zero gradients), at most kMaxStageWarnings per
+  // radius, after the model checks.
+  constexpr int kMaxStageWarnings = 20;
+  std::vector<int> stage_warnings(num_radii, 0);
+  for (int r = 0; r < num_radii; ++r) report.radii[r].warnings = model_warnings;
+  for (int64_t unit = 0; unit < num_units; ++unit) {
+    const int r = static_cast<int>(unit % num_radii);
+    const AutoAttackReport& a = unit_reports[unit];
+    if (r == 0) {
+      clean.push_back(a.clean_prediction);
+      report.clean_correct += a.fooled_by.ne(-1).sum().item<int64_t>();  // -1: clean error
     }
-    progress.Update(b + 1, seen,
-                    absl::StrFormat("clean %.2f%% | %s", 100.0 * report.clean_correct / seen,
-                                    metrics));
+    AutoAttackRadiusResult& result = report.radii[r];
+    int64_t robust = a.fooled_by.ne(-1).sum().item<int64_t>();
+    for (size_t k = 0; k < result.stages.size(); ++k) {
+      if (k < a.stages.size()) {
+        result.stages[k].attacked += a.stages[k].attacked;
+        result.stages[k].fooled += a.stages[k].fooled;
+        result.stages[k].seconds += a.stages[k].seconds;
+        robust -= a.stages[k].fooled;
+      }
+      result.stages[k].robust_after += robust;  // stages skipped (none left) change nothing
+    }
+    result.robust += robust;
+    result.max_perturbation = std::max(result.max_perturbation, a.max_perturbation);
+    const int64_t first = (unit / num_radii) * config.batch_size();
+    for (const std::string& w : a.warnings) {
+      if (stage_warnings[r] < kMaxStageWarnings) {
+        result.warnings.push_back(absl::StrCat(
+            "images [", first, ", ", first + a.num_images, "): ", w));
+      }
+      ++stage_warnings[r];
+    }
+    fooled_by[r].push_back(a.fooled_by);
+    final_prediction[r].push_back(a.final_prediction);
+    if (keep_adversarial) x_adv[r].push_back(a.x_adv);
   }
   report.labels = torch::cat(labels);
   report.clean_prediction = torch::cat(clean);
   for (int r = 0; r < num_radii; ++r) {
     AutoAttackRadiusResult& result = report.radii[r];
-    result.warnings = model_warnings;
+    if (stage_warnings[r] > kMaxStageWarnings) {
+      result.warnings.push_back(absl::StrCat("... and ", stage_warnings[r] - kMaxStageWarnings,
+                                             " more batch warnings like these"));
+    }
     // Square's check on the whole set's cumulative accuracies, as the reference's.
     std::vector<AutoAttackStageResult> totals;
     for (const AutoAttackStageTotals& s : result.stages) {

@@ -1,9 +1,12 @@
 // AutoAttack over a data set (PAPER.md 3.8, Tables 1-2): robustness/attacks/auto_attack.h run
 // batch by batch over the first num_images images, at every radius, with the per-stage robust
-// accuracy and each image's outcome. Every stage of a batch runs before the next batch is read,
-// so memory stays one batch; the reference instead re-batches the still-robust images of the
-// whole set per stage. Both give each image the same kind of random start (only which stream
-// it comes from differs), so flags agree in distribution, not bit for bit.
+// accuracy and each image's outcome. One (batch, radius) pair is a unit with its own seed; on CPU
+// the units run on as many worker threads as there are intra-op threads, one thread each
+// (robustness/base/unit_workers.h; a single unit keeps every thread), so memory is one batch per
+// worker. The reference instead re-batches the still-robust images of the whole set per stage.
+// Both give each image the same kind of random start (only which stream it comes from differs),
+// so flags agree in distribution, not bit for bit. Same config, seed and thread count: the same
+// numbers, bit for bit on CPU (with two or more units, also for any thread count).
 #ifndef ROBUSTNESS_EVALUATION_AUTO_ATTACK_EVAL_H_
 #define ROBUSTNESS_EVALUATION_AUTO_ATTACK_EVAL_H_
 

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include <ATen/Parallel.h>
 #include <torch/types.h>
 
 #include "gmock/gmock.h"
@@ -77,16 +78,23 @@ TEST(ValidateAutoAttackEvalConfig, NamesTheFieldAndValue) {
                        HasSubstr("auto_attack.num_images: must be in [0, 100]")));
 }
 
+// 30 random 8x8 grey images labelled with the model's own predictions (all clean-correct).
+struct ToyData {
+  torch::Tensor images, labels;
+};
+ToyData PredictedToyData(attacks_internal::SmallConvNet& model, uint64_t seed) {
+  torch::manual_seed(seed);
+  ToyData d;
+  d.images = torch::randint(0, 256, {30, 1, 8, 8}, torch::kByte);
+  torch::NoGradGuard no_grad;
+  d.labels = model.forward(d.images.to(torch::kFloat) / 255.0).argmax(1);
+  return d;
+}
+
 TEST(EvaluateAutoAttack, TotalsAgreeWithThePerImageOutcomes) {
   attacks_internal::SmallConvNet model(1, 8, 4, 3);
   model.eval();
-  torch::manual_seed(3);
-  const torch::Tensor images = torch::randint(0, 256, {30, 1, 8, 8}, torch::kByte);
-  torch::Tensor labels;
-  {
-    torch::NoGradGuard no_grad;
-    labels = model.forward(images.to(torch::kFloat) / 255.0).argmax(1);
-  }
+  auto [images, labels] = PredictedToyData(model, 3);
   labels.slice(0, 0, 4).fill_(0);
   auto data = std::make_shared<InMemoryDataset>(images, labels, 4);
   EvalOptions options{"toy", 5, 1, torch::kCPU};
@@ -107,6 +115,39 @@ TEST(EvaluateAutoAttack, TotalsAgreeWithThePerImageOutcomes) {
   EXPECT_LE(radius.max_perturbation, 8.0 / 255 + 1e-6);
   ASSERT_TRUE(radius.x_adv.defined());
   EXPECT_EQ(radius.x_adv.sizes(), at::IntArrayRef({30, 1, 8, 8}));
+}
+
+// Units (batch x radius) run on one worker per thread, one thread each: the outcome of every
+// image is the same with 1 or 2 threads (robustness/base/unit_workers.h), bit for bit.
+TEST(EvaluateAutoAttack, SameOutcomesForAnyThreadCount) {
+  attacks_internal::SmallConvNet model(1, 8, 4, 3);
+  model.eval();
+  const auto [images, labels] = PredictedToyData(model, 5);
+  auto data = std::make_shared<InMemoryDataset>(images, labels, 4);
+  proto::AutoAttackEvalConfig config = Config("");
+  config.add_radii()->set_over_255(2);  // 5 batches x 2 radii = 10 units
+  EvalOptions options{"threads", 5, 1, torch::kCPU};
+  const int caller = at::get_num_threads();
+  at::set_num_threads(1);
+  absl::StatusOr<AutoAttackEvalReport> one =
+      EvaluateAutoAttack(model, data, ImageTransform(), config, options, true);
+  at::set_num_threads(2);
+  absl::StatusOr<AutoAttackEvalReport> two =
+      EvaluateAutoAttack(model, data, ImageTransform(), config, options, true);
+  at::set_num_threads(caller);
+  ASSERT_THAT(one, IsOk());
+  ASSERT_THAT(two, IsOk());
+  EXPECT_TRUE(torch::equal(one->labels, labels));
+  EXPECT_TRUE(torch::equal(two->labels, labels));
+  for (int r = 0; r < 2; ++r) {
+    EXPECT_TRUE(torch::equal(one->radii[r].fooled_by, two->radii[r].fooled_by)) << r;
+    EXPECT_TRUE(torch::equal(one->radii[r].x_adv, two->radii[r].x_adv)) << r;
+    EXPECT_EQ(one->radii[r].robust, two->radii[r].robust) << r;
+    for (int k = 0; k < 2; ++k) {
+      EXPECT_EQ(one->radii[r].stages[k].robust_after, two->radii[r].stages[k].robust_after);
+    }
+  }
+  EXPECT_LT(one->radii[0].robust, one->radii[1].robust) << "8/255 fools more than 2/255";
 }
 
 // Logits that are NaN for every image (a broken model): a clear error, not a silent 0% or 100%.

@@ -1,11 +1,14 @@
 #include "robustness/evaluation/robust_accuracy.h"
 
+#include <algorithm>
 #include <chrono>
+#include <mutex>
 #include <numeric>
 #include <set>
 #include <utility>
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
 #include "absl/strings/str_cat.h"
@@ -16,7 +19,9 @@
 #include "robustness/base/progress.h"
 #include "robustness/base/seed.h"
 #include "robustness/base/status_macros.h"
+#include "robustness/base/unit_workers.h"
 #include "robustness/datasets/batch_loader.h"
+#include "robustness/datasets/shared_batches.h"
 
 namespace robustness {
 
@@ -69,46 +74,84 @@ absl::StatusOr<RobustnessReport> EvaluateRobustness(ImageClassifierImpl& model,
                      options.data_loader_threads, /*drop_last=*/false);
   model.eval();
   const auto start = std::chrono::steady_clock::now();
+  // One unit per (batch, radius), each attack with its own seed: independent units on several
+  // workers (robustness/base/unit_workers.h, as auto_attack_eval.h).
+  const int64_t num_batches = loader.num_batches();
+  const int64_t num_units = num_batches * std::max(1, num_radii);
+  const WorkerLayout layout =
+      ChooseWorkerLayout(at::get_num_threads(), num_units, options.device.is_cpu());
+  // Per batch: the images still correct clean (attacks run only on those), and their count.
+  std::vector<int64_t> batch_clean(num_batches, 0), batch_size(num_batches, 0);
+  int64_t loaded = 0;
+  SharedBatches batches(loader, std::max(1, num_radii), [&](Batch& batch) {
+    const int64_t b = loaded++;
+    batch.images = batch.images.to(options.device);
+    batch.labels = batch.labels.to(options.device);
+    torch::NoGradGuard no_grad;
+    const torch::Tensor keep = model.forward(batch.images).argmax(1).eq(batch.labels).nonzero().squeeze(1);
+    batch_clean[b] = keep.numel();
+    batch_size[b] = batch.labels.size(0);
+    batch.images = batch.images.index_select(0, keep);
+    batch.labels = batch.labels.index_select(0, keep);
+    return absl::OkStatus();
+  });
+  // unit_correct[unit][a]: images surviving attack a alone; unit_robust[unit]: surviving all.
+  std::vector<std::vector<int64_t>> unit_correct(num_units, std::vector<int64_t>(num_attacks, 0));
+  std::vector<int64_t> unit_robust(num_units, 0);
+  std::mutex mu;  // guards the progress counters
+  int64_t units_done = 0, seen = 0, clean_seen = 0;
+  std::vector<bool> batch_counted(num_batches, false);
+  std::vector<int64_t> robust_seen(num_radii, 0), radius_seen(num_radii, 0);
+  ProgressLine progress(absl::StrCat("attack ", options.name), num_units, "img");
+  RETURN_IF_ERROR(RunUnits(layout, num_units, [&](int64_t unit) -> absl::Status {
+    const int64_t b = unit / std::max(1, num_radii);
+    const int r = static_cast<int>(unit % std::max(1, num_radii));
+    ASSIGN_OR_RETURN(const Batch batch, batches.Get(b));
+    const torch::Tensor& x = batch.images;
+    const torch::Tensor& y = batch.labels;
+    if (num_radii > 0 && y.size(0) > 0) {
+      torch::Tensor robust = torch::ones_like(y, torch::kBool);
+      for (int a = 0; a < num_attacks; ++a) {
+        at::Generator gen = MakeGenerator(
+            DeriveSeed(options.seed, {kAttackStream, uint64_t(b), uint64_t(r), uint64_t(a)}),
+            x.device());
+        torch::Tensor x_adv = attacks[r][a]->Perturb(model, x, y, gen);
+        torch::NoGradGuard no_grad;
+        torch::Tensor survived = model.forward(x_adv).argmax(1).eq(y);
+        unit_correct[unit][a] = survived.sum().item<int64_t>();
+        robust = robust.logical_and(survived);
+      }
+      unit_robust[unit] = robust.sum().item<int64_t>();
+    }
+    batches.Release(b);
+    std::lock_guard<std::mutex> lock(mu);
+    ++units_done;
+    if (!batch_counted[b]) {  // the first of the batch's units to finish counts its images
+      batch_counted[b] = true;
+      seen += batch_size[b];
+      clean_seen += batch_clean[b];
+    }
+    if (num_radii > 0) {
+      robust_seen[r] += unit_robust[unit];
+      radius_seen[r] += batch_size[b];
+    }
+    std::string metrics =
+        absl::StrFormat("clean %.2f%%", 100.0 * clean_seen / std::max<int64_t>(1, seen));
+    for (int k = 0; k < num_radii; ++k) {
+      absl::StrAppendFormat(&metrics, " | eps %s %.2f%%", RadiusLabel(config.radii(k)),
+                            100.0 * robust_seen[k] / std::max<int64_t>(1, radius_seen[k]));
+    }
+    progress.Update(units_done, seen, metrics);
+    return absl::OkStatus();
+  }));
   int64_t clean_correct = 0;
+  for (int64_t b = 0; b < num_batches; ++b) clean_correct += batch_clean[b];
   std::vector<int64_t> robust_correct(num_radii, 0);
   std::vector<std::vector<int64_t>> attack_correct(num_radii, std::vector<int64_t>(num_attacks, 0));
-  ProgressLine progress(absl::StrCat("attack ", options.name), loader.num_batches(), "img");
-  int64_t seen = 0;
-  for (int64_t b = 0; b < loader.num_batches(); ++b) {
-    ASSIGN_OR_RETURN(Batch batch, loader.Next());
-    torch::Tensor images = batch.images.to(options.device);
-    torch::Tensor labels = batch.labels.to(options.device);
-    torch::Tensor correct;
-    {
-      torch::NoGradGuard no_grad;
-      correct = model.forward(images).argmax(1).eq(labels);
-    }
-    clean_correct += correct.sum().item<int64_t>();
-    seen += labels.size(0);
-    const torch::Tensor keep = correct.nonzero().squeeze(1);
-    if (keep.numel() > 0) {
-      const torch::Tensor x = images.index_select(0, keep);
-      const torch::Tensor y = labels.index_select(0, keep);
-      for (int r = 0; r < num_radii; ++r) {
-        torch::Tensor robust = torch::ones_like(y, torch::kBool);
-        for (int a = 0; a < num_attacks; ++a) {
-          at::Generator gen = MakeCpuGenerator(
-              DeriveSeed(options.seed, {kAttackStream, uint64_t(b), uint64_t(r), uint64_t(a)}));
-          torch::Tensor x_adv = attacks[r][a]->Perturb(model, x, y, gen);
-          torch::NoGradGuard no_grad;
-          torch::Tensor survived = model.forward(x_adv).argmax(1).eq(y);
-          attack_correct[r][a] += survived.sum().item<int64_t>();
-          robust = robust.logical_and(survived);
-        }
-        robust_correct[r] += robust.sum().item<int64_t>();
-      }
-    }
-    std::string metrics = absl::StrFormat("clean %.2f%%", 100.0 * clean_correct / seen);
-    for (int r = 0; r < num_radii; ++r) {
-      absl::StrAppendFormat(&metrics, " | eps %s %.2f%%", RadiusLabel(config.radii(r)),
-                            100.0 * robust_correct[r] / seen);
-    }
-    progress.Update(b + 1, seen, metrics);
+  for (int64_t unit = 0; num_radii > 0 && unit < num_units; ++unit) {
+    const int r = static_cast<int>(unit % num_radii);
+    robust_correct[r] += unit_robust[unit];
+    for (int a = 0; a < num_attacks; ++a) attack_correct[r][a] += unit_correct[unit][a];
   }
   RobustnessReport report;
   report.num_images = n;

@@ -55,7 +55,10 @@ absl::Status ValidateRobustnessEvalConfig(const proto::RobustnessEvalConfig& con
                                           int64_t test_size);
 
 // Runs the evaluation on the first num_images images of `test` (all when 0), each passed
-// through `eval_transform`. The model is put in eval mode. Deterministic given options.seed.
+// through `eval_transform`. The model is put in eval mode. One (batch, radius) pair is a unit;
+// on CPU the units run on one worker per intra-op thread (robustness/base/unit_workers.h).
+// Deterministic given options.seed and the thread count (with two or more units, for any thread
+// count: each unit runs on one thread).
 absl::StatusOr<RobustnessReport> EvaluateRobustness(ImageClassifierImpl& model,
                                                     std::shared_ptr<const Dataset> test,
                                                     const ImageTransform& eval_transform,

@@ -269,9 +269,10 @@ absl::StatusOr<TrainingReport> TrainModel(ImageClassifierImpl& model,
         if (config.has_adversarial()) {
           // Only the adversarial images enter the loss (PAPER.md 3.6), made per micro-batch as
           // the paper's forward does, with draws of (seed, epoch, step, part).
-          at::Generator attack_generator = MakeCpuGenerator(DeriveSeed(
+          at::Generator attack_generator = MakeGenerator(DeriveSeed(
               options.seed, {kAdversarialTrainingStream, uint64_t(epoch), uint64_t(step),
-                             uint64_t(part)}));
+                             uint64_t(part)}),
+              part_input.device());
           part_input = MakeTrainingAdversarialExamples(
               model, part_input, targets.defined() ? target_parts[part] : label_parts[part],
               config.adversarial(), attack_generator);

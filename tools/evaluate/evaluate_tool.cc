@@ -219,7 +219,8 @@ std::string RenderEvaluateMarkdown(const tools::EvaluateResult& result) {
       }
       absl::StrAppendFormat(&md, " %.5f |\n", r.max_perturbation());
     }
-    md += "\nStage times (s) and images attacked / fooled:\n\n";
+    md += "\nStage times (s, summed over the batch x radius units, which run side by side on "
+          "CPU, so the sum can exceed the wall time) and images attacked / fooled:\n\n";
     for (const harness::AutoAttackRadius& r : result.auto_attack()) {
       absl::StrAppend(&md, "- ", r.label(), ":");
       for (const harness::AutoAttackStage& s : r.stages()) {

@@ -18,7 +18,8 @@ namespace attacks_internal {
 class EvalModeGuard {
  public:
   // Records the training flag of `module` and of every descendant, then calls module.eval().
-  // `module` must outlive the guard.
+  // `module` must outlive the guard. A tree already entirely in eval mode is never written, by
+  // the guard or its destructor: several threads may then guard one shared model.
   explicit EvalModeGuard(torch::nn::Module& module);
   // Restores every recorded flag exactly (not one recursive train(flag) on the root).
   ~EvalModeGuard();
@@ -29,6 +30,7 @@ class EvalModeGuard {
  private:
   torch::nn::Module& root_;
   bool root_was_training_;
+  bool any_training_ = false;
   // Descendants in pre-order with their flags; restoring in this order lets a child's flag win
   // over the recursive train() of its parent.
   std::vector<std::pair<std::shared_ptr<torch::nn::Module>, bool>> descendants_;
