@@ -28,9 +28,11 @@ PINS=(
   "libbenchmark-dev 1.7.1"
   "libpng-dev 1.6.39"                # image codec for ImageFolder data (PNG)
   "libjpeg62-turbo-dev 1:2.1.5"      # image codec for ImageFolder data (JPEG)
+  "libopencv-imgproc-dev 4.6.0"      # OpenCV imgproc: the corruptions' Canny, resize, warpAffine (ood_suite.md 5)
   "zlib1g-dev 1:1.2.13"              # gzip IDX files
   "libopenblas0-pthread 0.3.21"      # fast GEMM: takes over the libblas.so.3 alternative
   "dataset-fashion-mnist 0.0~git20200523"  # the embedded default data set
+  "gimp-data-extras 1:2.0.2"         # ice textures: the embedded frost substitute (robustness/corruptions)
   "python3-torch 1.13.1"             # Python reference for equivalence tests and speed comparisons
   "python3-torchvision 0.14.1"
   "python3-numpy 1:1.24"

@@ -255,6 +255,7 @@ Uint8Image Enhance(const Uint8Image& image, Enhancement kind, double factor) {
 Uint8Image Affine(const Uint8Image& image, const std::array<double, 6>& m, Resample resample,
                   const std::vector<uint8_t>& fill) {
   CHECK_EQ(static_cast<int64_t>(fill.size()), image.channels) << "one fill value per channel";
+  CHECK(resample != Resample::kBox) << "Pillow's transform has no BOX filter";
   const int64_t h = image.height, w = image.width;
   Uint8Image out(image.channels, h, w);
   for (int64_t c = 0; c < image.channels; ++c) {

@@ -43,7 +43,7 @@ Uint8Image Enhance(const Uint8Image& image, Enhancement kind, double factor);
 
 // Resampling filter of the geometric ops. Bicubic is Pillow's transform bicubic, the Keys kernel
 // with a = -1 (not the a = -0.5 of Pillow's resize).
-enum class Resample { kBilinear, kBicubic };
+enum class Resample { kBilinear, kBicubic, kBox };
 
 // Image.transform(size, AFFINE, (a, b, c, d, e, f), resample, fillcolor=fill): output pixel
 // centre (x + 1/2, y + 1/2) samples the input at (a(x+1/2) + b(y+1/2) + c, d(x+1/2) + e(y+1/2) + f);

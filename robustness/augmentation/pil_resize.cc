@@ -28,6 +28,9 @@ double BicubicFilter(double x) {
   return 0.0;
 }
 
+// Pillow's box filter: 1 on (-1/2, 1/2], so BOX is centre-sampled, not an exact area average.
+double BoxFilter(double x) { return x > -0.5 && x <= 0.5 ? 1.0 : 0.0; }
+
 double BilinearFilter(double x) {
   x = std::fabs(x);
   return x < 1.0 ? 1.0 - x : 0.0;
@@ -42,7 +45,8 @@ struct Coefficients {
 };
 
 Coefficients Precompute(int64_t in_size, int64_t out_size, Resample resample) {
-  const double support_1 = resample == Resample::kBicubic ? 2.0 : 1.0;
+  const double support_1 =
+      resample == Resample::kBicubic ? 2.0 : (resample == Resample::kBox ? 0.5 : 1.0);
   const double scale = static_cast<double>(in_size) / static_cast<double>(out_size);
   const double filter_scale = std::max(scale, 1.0);
   const double support = support_1 * filter_scale;
@@ -62,7 +66,9 @@ Coefficients Precompute(int64_t in_size, int64_t out_size, Resample resample) {
     double ww = 0.0;
     for (int x = 0; x < xmax; ++x) {
       const double t = (x + xmin - center + 0.5) * ss;
-      k[x] = resample == Resample::kBicubic ? BicubicFilter(t) : BilinearFilter(t);
+      k[x] = resample == Resample::kBicubic  ? BicubicFilter(t)
+             : resample == Resample::kBox    ? BoxFilter(t)
+                                             : BilinearFilter(t);
       ww += k[x];
     }
     int32_t* w = &c.weights[static_cast<size_t>(xx) * c.ksize];

@@ -20,7 +20,8 @@ namespace robustness {
 
 // image.resize((width, height), resample) for a planar uint8 image of any channel count.
 // kBicubic here is Pillow's resize bicubic, a = -0.5 (support 2); kBilinear the triangle filter
-// (support 1). height, width >= 1 and a non-empty image are CHECKed. Same size returns a copy.
+// (support 1); kBox Pillow's BOX (support 1/2, centre-sampled: weight 1 on (-1/2, 1/2]). height,
+// width >= 1 and a non-empty image are CHECKed. Same size returns a copy.
 //
 // Example: Uint8Image out = PilResize(crop, 224, 224, Resample::kBicubic);
 Uint8Image PilResize(const Uint8Image& image, int64_t height, int64_t width, Resample resample);

@@ -42,6 +42,8 @@ enum SeedStream : uint64_t {
   kBatchMixStream = 6,  // MixUp / CutMix draws: (seed, kBatchMixStream, epoch, step)
   // Adversarial training's inner attack: (seed, kAdversarialTrainingStream, epoch, step, part).
   kAdversarialTrainingStream = 7,
+  // Corruptions: (seed, kCorruptionStream, corruption, severity, image index).
+  kCorruptionStream = 8,
 };
 
 }  // namespace robustness

@@ -27,9 +27,11 @@ namespace robustness {
 
 // Every block in range (the harness's Validate* for each field); runs no tensor work. Errors
 // name the file and line that set the offending value (`origins`), else `source`.
+// The blocks every table of model rows has: runtime, train_data, test_data, eval_transform and
+// the rows themselves (Tables 1-2, the ImageNet-C column).
 template <typename Config>
-absl::Status ValidateRobustnessTable(const Config& c, const std::string& source,
-                                     const ConfigOrigins& origins) {
+absl::Status ValidateModelRowBlocks(const Config& c, const std::string& source,
+                                    const ConfigOrigins& origins) {
   RETURN_IF_ERROR(ValidateRuntimeBlock(c.runtime(), "runtime", source, origins));
   RETURN_IF_ERROR(ValidateDataBlock(c.train_data(), "train_data", source, origins));
   RETURN_IF_ERROR(ValidateDataBlock(c.test_data(), "test_data", source, origins));
@@ -38,7 +40,13 @@ absl::Status ValidateRobustnessTable(const Config& c, const std::string& source,
     return absl::Status(eval_transform.code(),
                         absl::StrCat(source, ": ", eval_transform.message()));
   }
-  RETURN_IF_ERROR(ValidateModelRuns(c.models(), "models", c.train_data(), source, origins));
+  return ValidateModelRuns(c.models(), "models", c.train_data(), source, origins);
+}
+
+template <typename Config>
+absl::Status ValidateRobustnessTable(const Config& c, const std::string& source,
+                                     const ConfigOrigins& origins) {
+  RETURN_IF_ERROR(ValidateModelRowBlocks(c, source, origins));
   RETURN_IF_ERROR(
       ValidateRobustnessBlock(c.evaluation(), "evaluation", c.test_data(), source, origins));
   return ValidateAutoAttackBlock(c.auto_attack(), "auto_attack", c.test_data(), source, origins);

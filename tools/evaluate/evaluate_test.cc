@@ -126,6 +126,34 @@ TEST_F(EvaluateTool, AutoAttackModeWritesStagesPerImageOutcomesAndAdversarialIma
       << *ReadFileToString(Dir("py.log"));
 }
 
+TEST_F(EvaluateTool, ImageNetCModeWritesErrorsPerCorruptionAndAHeatMap) {
+  const std::string set = Checkpoint() +
+      " corruption_eval { corruption { severity_table: CIFAR10_C no_frost {} }"
+      " on_the_fly { seed: 1 } corruptions: [\"gaussian_noise\", \"saturate\"]"
+      " severities: [1, 5] num_images: 32 batch_size: 16 alexnet_normalized: false }";
+  ASSERT_EQ(RunBinary(g_evaluate,
+                {std::string("--config=") + kEvalConfig, "--set=" + set,
+                 "--output_dir=" + Dir("imagenet_c")},
+                Dir("c.log")),
+            0)
+      << *ReadFileToString(Dir("c.log"));
+  const std::string json = *ReadFileToString(Dir("imagenet_c") + "/results.json");
+  EXPECT_NE(json.find("\"corruption\": \"saturate\""), std::string::npos) << json;
+  EXPECT_NE(Field(json, "mce"), "(no mce)");
+  EXPECT_TRUE(std::filesystem::exists(Dir("imagenet_c") + "/imagenet_c_heatmap.svg"));
+  EXPECT_NE(ReadFileToString(Dir("imagenet_c") + "/results.md")->find("| gaussian_noise |"),
+            std::string::npos);
+  // A misspelt corruption: exit 1 and the field named.
+  EXPECT_EQ(RunBinary(g_evaluate,
+                {std::string("--config=") + kEvalConfig,
+                 "--set=" + std::string(set).replace(set.find("gaussian_noise"), 14, "fogg"),
+                 "--output_dir=" + Dir("imagenet_c_bad")},
+                Dir("c_bad.log")),
+            1);
+  EXPECT_TRUE(absl::StrContains(*ReadFileToString(Dir("c_bad.log")), "corruptions[0]"))
+      << *ReadFileToString(Dir("c_bad.log"));
+}
+
 TEST_F(EvaluateTool, BadInputIsAClearError) {
   struct Case {
     std::string set;

@@ -2,9 +2,12 @@
 
 #include <chrono>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <ATen/Parallel.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -18,6 +21,7 @@
 #include "robustness/config/require_fields.h"
 #include "robustness/datasets/dataset_factory.h"
 #include "robustness/evaluation/auto_attack_eval.h"
+#include "robustness/evaluation/corruption_eval.h"
 #include "robustness/evaluation/robust_accuracy.h"
 #include "robustness/harness/experiment.h"
 #include "robustness/models/model_factory.h"
@@ -113,9 +117,14 @@ absl::StatusOr<tools::EvaluateResult> RunEvaluateTool(const EvaluateToolOptions&
     if (!valid.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(source, ": ", valid.message()));
     }
+  } else if (config.has_corruption_eval()) {
+    const int64_t known = config.data().subset_size() > 0 ? config.data().subset_size()
+                                                          : std::numeric_limits<int64_t>::max();
+    RETURN_IF_ERROR(origins.Annotate(ValidateCorruptionEvalConfig(config.corruption_eval(), known),
+                                     "corruption_eval."));
   } else {
-    return absl::InvalidArgumentError(
-        absl::StrCat(source, ": set evaluation { ... } or auto_attack { ... }"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        source, ": set evaluation { ... }, auto_attack { ... } or corruption_eval { ... }"));
   }
   RETURN_IF_ERROR(ValidateEvalTransform(config.eval_transform()));
   if (options.output_dir.empty()) {
@@ -148,6 +157,42 @@ absl::StatusOr<tools::EvaluateResult> RunEvaluateTool(const EvaluateToolOptions&
   result.set_weights(weights);
   result.set_num_parameters(CountParameters(*model));
   result.set_seed(config.runtime().seed());
+  if (config.has_corruption_eval()) {
+    CorruptionEvalOptions corruption_options;
+    corruption_options.name = config.name();
+    corruption_options.threads = std::max(1, at::get_num_threads());
+    corruption_options.device = device;
+    ASSIGN_OR_RETURN(CorruptionReport report,
+                     EvaluateCorruptions(*model, data, eval_transform, config.corruption_eval(),
+                                         corruption_options));
+    result.set_num_images(report.num_images);
+    result.set_clean_accuracy(100.0 * (1.0 - report.clean_error));
+    result.set_seconds(report.seconds);
+    result.set_images_per_second(
+        report.seconds > 0 ? report.num_images * (1.0 + config.corruption_eval().corruptions_size() *
+                                                            config.corruption_eval().severities_size()) /
+                                 report.seconds
+                           : 0.0);
+    result.set_mce(report.mce_common);
+    result.set_mce_all(report.mce_all);
+    result.set_normalized_mce(report.normalized_mce);
+    result.set_relative_mce(report.relative_mce);
+    for (const CorruptionErrors& c : report.corruptions) {
+      tools::CorruptionScore* score = result.add_corruptions();
+      score->set_corruption(c.corruption);
+      for (int s : c.severities) score->add_severities(s);
+      for (double e : c.errors) score->add_error(100.0 * e);
+      score->set_ce(100.0 * c.mean_error);
+    }
+    ASSIGN_OR_RETURN(std::string json, ToResultJson(result));
+    RETURN_IF_ERROR(WriteFileAtomically(options.output_dir + "/results.json", json));
+    RETURN_IF_ERROR(WriteFileAtomically(
+        options.output_dir + "/results.md",
+        RenderEvaluateMarkdown(result)));
+    RETURN_IF_ERROR(WriteFileAtomically(options.output_dir + "/imagenet_c_heatmap.svg",
+                                        RenderCorruptionHeatMap(config.name(), report)));
+    return result;
+  }
   if (config.has_auto_attack()) {
     ASSIGN_OR_RETURN(AutoAttackEvalReport report,
                      EvaluateAutoAttack(*model, data, eval_transform, config.auto_attack(), eval,
@@ -203,6 +248,26 @@ std::string RenderEvaluateMarkdown(const tools::EvaluateResult& result) {
                         "worst case over the attacks.\n\n",
                         result.weights(), result.num_parameters() / 1e6, result.num_images(),
                         result.seed(), result.seconds(), result.images_per_second());
+  if (result.corruptions_size() > 0) {
+    absl::StrAppendFormat(&md, "Clean accuracy %.2f%%. Top-1 error (%%) per severity, CE = mean.\n\n"
+                               "| corruption |", result.clean_accuracy());
+    for (int s : result.corruptions(0).severities()) absl::StrAppend(&md, " s", s, " |");
+    md += " CE |\n| --- |";
+    for (int i = 0; i <= result.corruptions(0).severities_size(); ++i) md += " ---: |";
+    md += "\n";
+    for (const tools::CorruptionScore& c : result.corruptions()) {
+      absl::StrAppend(&md, "| ", c.corruption(), " |");
+      for (double e : c.error()) absl::StrAppendFormat(&md, " %.1f |", e);
+      absl::StrAppendFormat(&md, " %.2f |\n", c.ce());
+    }
+    absl::StrAppendFormat(&md, "\nmCE (unnormalised, the 15 common): %.2f%%; over all evaluated: %.2f%%.\n",
+                          result.mce(), result.mce_all());
+    if (result.normalized_mce() >= 0) {
+      absl::StrAppendFormat(&md, "AlexNet-normalised mCE %.1f, relative mCE %.1f.\n",
+                            result.normalized_mce(), result.relative_mce());
+    }
+    return md;
+  }
   if (result.auto_attack_size() > 0) {
     absl::StrAppend(&md, "AutoAttack: each stage runs on the images still robust after the "
                          "previous ones; robust accuracy after each stage.\n\n| Radius | clean |");

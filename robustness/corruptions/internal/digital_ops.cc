@@ -1,0 +1,143 @@
+// Digital (ood_suite.md 1.2, 14-17) and saturate (19).
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include <opencv2/imgproc.hpp>
+
+#include "robustness/augmentation/pil_resize.h"
+#include "robustness/corruptions/internal/filters.h"
+#include "robustness/corruptions/internal/ops.h"
+#include "robustness/corruptions/internal/planes.h"
+
+namespace robustness::corruptions_internal {
+
+Uint8Image Contrast(const Uint8Image& x, const Params& p) {
+  Planes y = ToPlanes(x, 1.0 / 255.0);
+  const int64_t n = y.plane_size();
+  for (int64_t c = 0; c < y.channels; ++c) {
+    double* v = y.plane(c);
+    double sum = 0.0;
+    for (int64_t i = 0; i < n; ++i) sum += v[i];
+    const double mean = sum / static_cast<double>(n);
+    for (int64_t i = 0; i < n; ++i) v[i] = (v[i] - mean) * p[0] + mean;
+  }
+  return TruncateUnit(y);
+}
+
+namespace {
+
+// A displacement field: alpha * gaussian(U(-range, range)^{H x W}, sigma, 'reflect', truncate 3),
+// rounded to float32 as the references' astype(np.float32).
+std::vector<double> DisplacementField(int64_t h, int64_t w, double range, double sigma_y,
+                                      double sigma_x, double alpha, Random* random) {
+  std::vector<double> field(static_cast<size_t>(h * w));
+  for (double& v : field) v = random->Uniform(-range, range);
+  GaussianFilter(field.data(), h, w, sigma_y, sigma_x, 3.0, Border::kReflect, field.data());
+  for (double& v : field) v = static_cast<float>(v * alpha);
+  return field;
+}
+
+// scipy.ndimage.map_coordinates(order=1, mode='reflect') at (r + dy, c + dx) per pixel, every
+// channel, float32 values.
+Planes SampleDisplaced(const Planes& image, const std::vector<double>& dx,
+                       const std::vector<double>& dy) {
+  const int64_t h = image.height, w = image.width;
+  Planes out(image.channels, h, w);
+  for (int64_t r = 0; r < h; ++r) {
+    for (int64_t c = 0; c < w; ++c) {
+      const int64_t i = r * w + c;
+      const double py = r + dy[i], px = c + dx[i];
+      const double fy0 = std::floor(py), fx0 = std::floor(px);
+      const double fy = py - fy0, fx = px - fx0;
+      const int64_t y0 = static_cast<int64_t>(fy0), x0 = static_cast<int64_t>(fx0);
+      const int64_t ya = ReflectHalf(y0, h), yb = ReflectHalf(y0 + 1, h);
+      const int64_t xa = ReflectHalf(x0, w), xb = ReflectHalf(x0 + 1, w);
+      for (int64_t ch = 0; ch < image.channels; ++ch) {
+        const double* p = image.plane(ch);
+        const double v = (1 - fy) * ((1 - fx) * p[ya * w + xa] + fx * p[ya * w + xb]) +
+                         fy * ((1 - fx) * p[yb * w + xa] + fx * p[yb * w + xb]);
+        out.plane(ch)[i] = static_cast<float>(v);
+      }
+    }
+  }
+  return out;
+}
+
+// Hendrycks' random affine (ood_suite.md 1.2, 15): three points around the centre, each moved by
+// U(-a, a) in float32; OpenCV's getAffineTransform and warpAffine (bilinear, reflect-101), called
+// as the reference calls them.
+Planes RandomAffine(const Planes& image, double range, Random* random) {
+  const int64_t h = image.height, w = image.width;
+  const float c0 = static_cast<float>(h / 2), c1 = static_cast<float>(w / 2);
+  const float sq = static_cast<float>(std::min(h, w) / 3);
+  cv::Point2f from[3] = {{c0 + sq, c1 + sq}, {c0 + sq, c1 - sq}, {c0 - sq, c1 - sq}};
+  cv::Point2f to[3];
+  for (int k = 0; k < 3; ++k) {
+    const float ax = static_cast<float>(random->Uniform(-range, range));
+    const float ay = static_cast<float>(random->Uniform(-range, range));
+    to[k] = {from[k].x + ax, from[k].y + ay};
+  }
+  const cv::Mat m = cv::getAffineTransform(from, to);
+  cv::Mat src(static_cast<int>(h), static_cast<int>(w), CV_32FC(static_cast<int>(image.channels)));
+  float* s = src.ptr<float>();
+  for (int64_t i = 0; i < h * w; ++i) {
+    for (int64_t ch = 0; ch < image.channels; ++ch) s[i * image.channels + ch] = image.plane(ch)[i];
+  }
+  cv::Mat dst;
+  cv::warpAffine(src, dst, m, src.size(), cv::INTER_LINEAR, cv::BORDER_REFLECT_101);
+  Planes out(image.channels, h, w);
+  const float* d = dst.ptr<float>();
+  for (int64_t i = 0; i < h * w; ++i) {
+    for (int64_t ch = 0; ch < image.channels; ++ch) out.plane(ch)[i] = d[i * image.channels + ch];
+  }
+  return out;
+}
+
+}  // namespace
+
+Uint8Image ElasticTransform(const Uint8Image& x, const Params& p, const OpContext& context,
+                            Random* random) {
+  Planes image = ToPlanes(x, 1.0 / 255.0);
+  for (double& v : image.v) v = static_cast<float>(v);
+  const int64_t h = x.height, w = x.width;
+  std::vector<double> dx, dy;
+  if (context.table == proto::IMAGECORRUPTIONS) {
+    // sigma = 1% of each side, field range 0.5% of the height, no affine.
+    const double range = h * 0.005;
+    dx = DisplacementField(h, w, range, h * 0.01, w * 0.01, p[0], random);
+    dy = DisplacementField(h, w, range, h * 0.01, w * 0.01, p[0], random);
+  } else {
+    image = RandomAffine(image, p[2], random);
+    dx = DisplacementField(h, w, 1.0, p[1], p[1], p[0], random);
+    dy = DisplacementField(h, w, 1.0, p[1], p[1], p[0], random);
+  }
+  return TruncateUnit(SampleDisplaced(image, dx, dy));
+}
+
+// Pillow BOX down to (floor(W c), floor(H c)), then back up: NEAREST in imagecorruptions, BOX in
+// Hendrycks' scripts (ood_suite.md 6.7).
+Uint8Image Pixelate(const Uint8Image& x, const Params& p, const OpContext& context) {
+  const int64_t h = std::max<int64_t>(1, static_cast<int64_t>(x.height * p[0]));
+  const int64_t w = std::max<int64_t>(1, static_cast<int64_t>(x.width * p[0]));
+  const Uint8Image small = PilResize(x, h, w, Resample::kBox);
+  if (context.table == proto::IMAGECORRUPTIONS) return PilNearestResize(small, x.height, x.width);
+  return PilResize(small, x.height, x.width, Resample::kBox);
+}
+
+// Pillow's JPEG save at the quality, then decode. Grey images are coded as 1-component JPEGs
+// (the reference goes L -> RGB -> JPEG 4:2:0 -> L, whose chroma planes are flat 128).
+absl::StatusOr<Uint8Image> JpegCompression(const Uint8Image& x, const Params& p) {
+  return JpegRoundTrip(x, static_cast<int>(p[0]));
+}
+
+// S <- clip(S c0 + c1). Identity on grey images, as the reference's own grey branch (which keeps
+// channel 0, = V, of the replicated image); see corruptor.h for corrupt()'s RGB behaviour.
+Uint8Image Saturate(const Uint8Image& x, const Params& p) {
+  if (x.channels == 1) return x;
+  Planes y = ToPlanes(x, 1.0 / 255.0);
+  MapHsv(&y, [&](double*, double* s, double*) { *s = std::clamp(*s * p[0] + p[1], 0.0, 1.0); });
+  return TruncateUnit(y);
+}
+
+}  // namespace robustness::corruptions_internal

@@ -1,0 +1,79 @@
+// The shared primitives of the corruptions, each with the semantics of the library call the
+// references make (ood_suite.md 1.1). All work on planar float64 images (planes.h).
+#ifndef ROBUSTNESS_CORRUPTIONS_INTERNAL_FILTERS_H_
+#define ROBUSTNESS_CORRUPTIONS_INTERNAL_FILTERS_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "robustness/augmentation/uint8_image.h"
+#include "robustness/corruptions/internal/planes.h"
+#include "robustness/corruptions/internal/random.h"
+
+namespace robustness::corruptions_internal {
+
+enum class Border { kNearest, kReflect };
+
+// y[i] += a x[i] for i < n. Compiled for AVX2 and for the baseline and picked at load time
+// (GCC target_clones); no FMA contraction, so every CPU computes the same bits.
+void Axpy(double a, const double* x, double* y, int64_t n);
+
+// out[i] = sum_t weights[t] rows[t][i] for i < n, terms added in t order: a correlation whose
+// taps are shifted rows. Eight outputs at a time stay in registers across all taps. Same
+// dispatch and arithmetic guarantees as Axpy.
+void SumOfShiftedRows(const double* const* rows, const double* weights, int taps, double* out,
+                      int64_t n);  // SciPy 'nearest' (replicate), 'reflect' (half-sample).
+
+// skimage.filters.gaussian / scipy.ndimage.gaussian_filter on one H x W plane: separable
+// correlation, rows axis first; radius int(truncate * sigma + 0.5); sigma 0 on an axis leaves it.
+void GaussianFilter(const double* in, int64_t height, int64_t width, double sigma_y,
+                    double sigma_x, double truncate, Border border, double* out);
+// Every plane of `x` with the same sigma (skimage's channel_axis=-1), truncate 4, in place.
+void GaussianFilterPlanes(Planes* x, double sigma, Border border);
+
+// imagecorruptions' re-implementation of ImageMagick's MotionBlurImage (ood_suite.md 1.1): taps
+// i = 0 .. 2 radius at offsets (ceil(i sin t - 1/2), ceil(i cos t - 1/2)), one-sided Gaussian
+// weights, replicated edges, stopping (without renormalising) at the first tap that leaves the
+// image. Values keep their units.
+Planes MotionBlur(const Planes& x, int radius, double sigma, double angle_degrees);
+
+// clipped_zoom (ood_suite.md 1.1): the centred ceil(H / z) x ceil(W / z) crop, zoomed by SciPy's
+// corner-aligned order-1 `zoom` to round(ch z); returns its top-left min(out, max_h) x
+// min(out, max_w) part. `float32` rounds each value to float as SciPy does for float32 input.
+Planes ClippedZoom(const Planes& x, double zoom, int64_t max_height, int64_t max_width,
+                   bool float32);
+
+// The diamond-square plasma fractal of fog, P x P (P a power of two), normalised to [0, 1], with
+// imagecorruptions' draw order; float32 values as the reference's map.
+std::vector<float> PlasmaFractal(int64_t map_size, double wibble_decay, Random* random);
+
+// skimage rgb2hsv / hsv2rgb on one pixel, all in [0, 1].
+void RgbToHsv(double r, double g, double b, double* h, double* s, double* v);
+void HsvToRgb(double h, double s, double v, double* r, double* g, double* b);
+
+// Every pixel of a 3-channel image through RGB -> HSV, `fn(h, s, v)` (in place), HSV -> RGB.
+template <typename Fn>
+void MapHsv(Planes* x, Fn fn) {
+  const int64_t n = x->plane_size();
+  double* r = x->plane(0);
+  double* g = x->plane(1);
+  double* b = x->plane(2);
+  for (int64_t i = 0; i < n; ++i) {
+    double h, s, v;
+    RgbToHsv(r[i], g[i], b[i], &h, &s, &v);
+    fn(&h, &s, &v);
+    HsvToRgb(h, s, v, &r[i], &g[i], &b[i]);
+  }
+}
+
+// libjpeg(-turbo) encode at `quality` (baseline, islow DCT, 4:2:0 for RGB: Pillow's defaults)
+// and decode. 1- and 3-channel images.
+absl::StatusOr<Uint8Image> JpegRoundTrip(const Uint8Image& image, int quality);
+
+// Pillow's Image.resize(..., NEAREST): output pixel j takes input floor((j + 1/2) in / out).
+Uint8Image PilNearestResize(const Uint8Image& image, int64_t height, int64_t width);
+
+}  // namespace robustness::corruptions_internal
+
+#endif  // ROBUSTNESS_CORRUPTIONS_INTERNAL_FILTERS_H_
