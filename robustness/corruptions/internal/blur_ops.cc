@@ -92,18 +92,19 @@ Uint8Image GlassBlur(const Uint8Image& x, const Params& p, Random* random) {
     shuffled.data[i] = static_cast<uint8_t>(std::clamp(y.v[i] * 255.0, 0.0, 255.0));
   }
   const int64_t h = x.height, w = x.width, plane = h * w;
+  Random local = *random;  // kept in registers: uint8_t stores may alias the stream's state
+  uint8_t* data = shuffled.data.data();
   for (int it = 0; it < iterations; ++it) {
     for (int64_t r = h - delta; r > delta; --r) {
       for (int64_t c = w - delta; c > delta; --c) {
-        const int64_t dx = random->RandInt(-delta, delta);
-        const int64_t dy = random->RandInt(-delta, delta);
+        const int64_t dx = local.RandInt(-delta, delta);
+        const int64_t dy = local.RandInt(-delta, delta);
         const int64_t from = (r + dy) * w + (c + dx), to = r * w + c;
-        for (int64_t ch = 0; ch < x.channels; ++ch) {
-          shuffled.data[ch * plane + to] = shuffled.data[ch * plane + from];
-        }
+        for (int64_t ch = 0; ch < x.channels; ++ch) data[ch * plane + to] = data[ch * plane + from];
       }
     }
   }
+  *random = local;
   Planes z = ToPlanes(shuffled, 1.0 / 255.0);
   GaussianFilterPlanes(&z, sigma, Border::kNearest);
   return TruncateUnit(z);

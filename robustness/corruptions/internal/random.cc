@@ -105,75 +105,34 @@ double Random::NormalTail(uint64_t r, int /*index*/) {
   }
 }
 
-PoissonTables::PoissonTables(double lambda_unit) : tables_(256) {
-  for (int level = 0; level < 256; ++level) {
-    const double lambda = level * lambda_unit;
-    Table& t = tables_[level];
-    if (lambda <= 0) {
-      t.cdf = {1.0};
-      t.guide = {0};
-      continue;
+// Vose's alias method ("A linear algorithm for generating random numbers with a given
+// distribution", 1991): columns below the mean are topped up from one above it.
+LevelTables::LevelTables(const std::vector<std::vector<double>>& probabilities) : tables_(256) {
+  for (int v = 0; v < 256; ++v) {
+    std::vector<double> scaled(256);
+    double total = 0;
+    for (int k = 0; k < 256; ++k) total += probabilities[v][k];
+    for (int k = 0; k < 256; ++k) scaled[k] = probabilities[v][k] / total * 256.0;
+    std::vector<int> small, large;
+    for (int k = 0; k < 256; ++k) (scaled[k] < 1.0 ? small : large).push_back(k);
+    Table& t = tables_[v];
+    auto set = [&](int k, double p, int alias) {
+      const double x = std::ldexp(p, 32);
+      t.threshold[k] = x >= 4294967295.0 ? 0xFFFFFFFFu : static_cast<uint32_t>(x);
+      t.alias[k] = static_cast<uint8_t>(alias);
+    };
+    while (!small.empty() && !large.empty()) {
+      const int s = small.back(), l = large.back();
+      small.pop_back();
+      set(s, scaled[s], l);
+      scaled[l] -= 1.0 - scaled[s];
+      if (scaled[l] < 1.0) {
+        large.pop_back();
+        small.push_back(l);
+      }
     }
-    const double sd = std::sqrt(lambda);
-    t.first = std::max<int64_t>(0, static_cast<int64_t>(lambda - 12 * sd - 20));
-    const int64_t last = static_cast<int64_t>(lambda + 12 * sd + 20);
-    double cumulative = 0.0;
-    for (int64_t k = t.first; k <= last; ++k) {
-      cumulative += std::exp(k * std::log(lambda) - lambda - std::lgamma(k + 1.0));
-      t.cdf.push_back(cumulative);
-    }
-    t.cdf.back() = 2.0;  // every u < 1 stops by the end
-    const int n = static_cast<int>(t.cdf.size());
-    t.guide.resize(n);
-    int k = 0;
-    for (int j = 0; j < n; ++j) {
-      const double u = static_cast<double>(j) / n;
-      while (t.cdf[k] <= u) ++k;
-      t.guide[j] = k;
-    }
-  }
-}
-
-int64_t PoissonTables::Sample(int level, Random* random) const {
-  const Table& t = tables_[level];
-  const double u = random->Uniform();
-  const int n = static_cast<int>(t.cdf.size());
-  int k = t.guide[std::min(n - 1, static_cast<int>(u * n))];
-  while (t.cdf[k] <= u) ++k;
-  return t.first + k;
-}
-
-int64_t Random::Poisson(double lambda) {
-  if (lambda <= 0.0) return 0;
-  if (lambda < 10.0) {
-    const double limit = std::exp(-lambda);
-    int64_t k = 0;
-    double product = Uniform();
-    while (product > limit) {
-      ++k;
-      product *= Uniform();
-    }
-    return k;
-  }
-  // PTRS (Hormann 1993, "The transformed rejection method for generating Poisson random
-  // variables"), the method NumPy's legacy generator also uses for lambda >= 10.
-  const double slam = std::sqrt(lambda);
-  const double loglam = std::log(lambda);
-  const double b = 0.931 + 2.53 * slam;
-  const double a = -0.059 + 0.02483 * b;
-  const double invalpha = 1.1239 + 1.1328 / (b - 3.4);
-  const double vr = 0.9277 - 3.6224 / (b - 2);
-  while (true) {
-    const double u = Uniform() - 0.5;
-    const double v = Uniform();
-    const double us = 0.5 - std::fabs(u);
-    const double k = std::floor((2 * a / us + b) * u + lambda + 0.43);
-    if (us >= 0.07 && v <= vr) return static_cast<int64_t>(k);
-    if (k < 0 || (us < 0.013 && v > us)) continue;
-    if (std::log(v) + std::log(invalpha) - std::log(a / (us * us) + b) <=
-        -lambda + k * loglam - std::lgamma(k + 1)) {
-      return static_cast<int64_t>(k);
-    }
+    for (int k : large) set(k, 1.0, k);
+    for (int k : small) set(k, 1.0, k);  // round-off leftovers
   }
 }
 

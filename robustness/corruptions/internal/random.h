@@ -46,8 +46,6 @@ class Random {
     }
     return NormalSlow(r);
   }
-  // Poisson(lambda), lambda >= 0: multiplication method below 10, Hormann's PTRS above.
-  int64_t Poisson(double lambda);
 
  private:
   static uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
@@ -58,20 +56,38 @@ class Random {
   uint64_t s_[4];
 };
 
-// Poisson(k lambda_unit) for k = 0 .. 255 by table inversion: shot noise draws Poisson(x c) with
-// x = v / 255, so an image needs at most 256 distinct means. Each table holds the CDF over
-// [mean - 12 sd - 20, mean + 12 sd + 20] (the mass outside is below 1e-30) and a guide table
-// (Chen & Asau), so a draw is one uniform and ~1 compare. Exact up to double rounding.
-class PoissonTables {
+// The output grey level of a per-value random corruption drawn directly: for each input level
+// v (0..255) the distribution of the truncated uint8 result over the 256 output levels, as a
+// Walker / Vose alias table, so a draw is one 64-bit word, two loads and a select (no normal or
+// Poisson draw, no float round trip, no data-dependent branch). Exact up to the 32-bit
+// resolution of the alias thresholds: the tables are the distributions of trunc(clip(...)).
+class LevelTables {
  public:
-  explicit PoissonTables(double lambda_unit);
-  int64_t Sample(int level, Random* random) const;
+  // probabilities[v][k] = P(out = k | in = v); each row sums to 1 (up to round-off).
+  explicit LevelTables(const std::vector<std::vector<double>>& probabilities);
+  // out[i] ~ P(. | in[i]) for i < n, one Next() each, in order.
+  void SampleMany(const uint8_t* in, uint8_t* out, int64_t n, Random* random) const {
+    // A local copy of the stream and the table base: uint8_t stores may alias anything, so
+    // through the pointers the compiler would reload and store the state on every value.
+    Random local = *random;
+    const Table* tables = tables_.data();
+    for (int64_t i = 0; i < n; ++i) {
+      const Table& t = tables[in[i]];
+      const uint64_t r = local.Next();
+      const int column = static_cast<int>(r >> 56);  // the top 8 bits pick a column
+      const uint32_t u = static_cast<uint32_t>(r);   // the low 32 bits: column or its alias
+      // Branch-free select: the choice is a coin flip for spread-out distributions.
+      const uint32_t keep = 0u - static_cast<uint32_t>(u < t.threshold[column]);
+      out[i] = static_cast<uint8_t>((static_cast<uint32_t>(column) & keep) |
+                                    (static_cast<uint32_t>(t.alias[column]) & ~keep));
+    }
+    *random = local;
+  }
 
  private:
   struct Table {
-    int64_t first = 0;
-    std::vector<double> cdf;
-    std::vector<int32_t> guide;
+    uint32_t threshold[256];  // P(stay) x 2^32, saturated
+    uint8_t alias[256];
   };
   std::vector<Table> tables_;
 };

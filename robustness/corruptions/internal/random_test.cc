@@ -1,8 +1,11 @@
 #include "robustness/corruptions/internal/random.h"
 
+#include <algorithm>
+
 #include <cmath>
 
 #include "gtest/gtest.h"
+#include "robustness/corruptions/internal/ops.h"
 
 namespace robustness::corruptions_internal {
 namespace {
@@ -27,27 +30,35 @@ TEST(Random, ZigguratNormalHasUnitMomentsAndGaussianTails) {
   EXPECT_NEAR(beyond_r / static_cast<double>(kN), 2.58e-4, 0.4e-4);
 }
 
-TEST(Random, PoissonTablesMatchTheDirectSampler) {
-  Random random(2);
-  for (double c : {3.0, 12.0, 60.0, 500.0}) {
-    const PoissonTables tables(c / 255.0);
-    for (int level : {0, 1, 77, 255}) {
-      const double lambda = level * c / 255.0;
-      constexpr int kN = 200000;
-      double sum = 0, sum2 = 0, direct = 0;
-      for (int i = 0; i < kN; ++i) {
-        const double k = static_cast<double>(tables.Sample(level, &random));
-        sum += k;
-        sum2 += k * k;
-        direct += static_cast<double>(random.Poisson(lambda));
-      }
-      const double mean = sum / kN, var = sum2 / kN - mean * mean;
-      const double tolerance = 5 * std::sqrt(std::max(lambda, 1e-3) / kN) + 1e-9;
-      EXPECT_NEAR(mean, lambda, tolerance) << c << " " << level;
-      EXPECT_NEAR(direct / kN, lambda, tolerance) << c << " " << level;
-      EXPECT_NEAR(var, lambda, 0.03 * lambda + 1e-9) << c << " " << level;
-    }
+// The level tables of gaussian and shot noise against direct simulation / the exact expectation.
+TEST(Random, NoiseLevelTablesMatchTheirDefinitions) {
+  Uint8Image flat(1, 200, 200, 128);
+  Random random(4), direct(5);
+  const Uint8Image g = GaussianNoise(flat, {0.1}, &random);
+  double sum = 0, sum2 = 0, dsum = 0, dsum2 = 0;
+  for (uint8_t v : g.data) {
+    sum += v;
+    sum2 += double(v) * v;
+    const double d = std::floor(std::clamp(128 + 25.5 * direct.Normal(), 0.0, 255.0));
+    dsum += d;
+    dsum2 += d * d;
   }
+  const double n = g.data.size();
+  EXPECT_NEAR(sum / n, dsum / n, 0.3);
+  EXPECT_NEAR(std::sqrt(sum2 / n - sum * sum / n / n), std::sqrt(dsum2 / n - dsum * dsum / n / n),
+              0.3);
+  // Shot noise, v = 100, c = 12: E[trunc(min(K / 12, 1) 255)], K ~ Poisson(100 / 255 x 12).
+  const double lambda = 100.0 / 255 * 12;
+  double expected = 0;
+  for (int k = 0; k < 80; ++k) {
+    const double mass = std::exp(k * std::log(lambda) - lambda - std::lgamma(k + 1.0));
+    expected += mass * std::floor(std::min(k / 12.0, 1.0) * 255 + 1e-6);
+  }
+  Uint8Image level(1, 200, 200, 100);
+  const Uint8Image shot = ShotNoise(level, {12}, &random);
+  double mean = 0;
+  for (uint8_t v : shot.data) mean += v;
+  EXPECT_NEAR(mean / n, expected, 0.5);
 }
 
 TEST(Random, RandIntExcludesTheUpperBound) {
