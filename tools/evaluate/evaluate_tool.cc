@@ -242,12 +242,21 @@ absl::StatusOr<tools::EvaluateResult> RunEvaluateTool(const EvaluateToolOptions&
 
 std::string RenderEvaluateMarkdown(const tools::EvaluateResult& result) {
   std::string md = absl::StrCat("# ", result.name(), ": robustness evaluation\n\n");
-  absl::StrAppendFormat(&md,
-                        "Weights: %s (%.3fM parameters). %d images, attack seed %d, %.1f s "
-                        "(%.2f images/s). Accuracies in %%; robust accuracy is the per-image "
-                        "worst case over the attacks.\n\n",
-                        result.weights(), result.num_parameters() / 1e6, result.num_images(),
-                        result.seed(), result.seconds(), result.images_per_second());
+  if (result.corruptions_size() > 0) {
+    absl::StrAppendFormat(&md,
+                          "Weights: %s (%.3fM parameters). %d images, each clean and under every "
+                          "corruption x severity; %.1f s (%.2f images/s, corrupted ones "
+                          "included).\n\n",
+                          result.weights(), result.num_parameters() / 1e6, result.num_images(),
+                          result.seconds(), result.images_per_second());
+  } else {
+    absl::StrAppendFormat(&md,
+                          "Weights: %s (%.3fM parameters). %d images, attack seed %d, %.1f s "
+                          "(%.2f images/s). Accuracies in %%; robust accuracy is the per-image "
+                          "worst case over the attacks.\n\n",
+                          result.weights(), result.num_parameters() / 1e6, result.num_images(),
+                          result.seed(), result.seconds(), result.images_per_second());
+  }
   if (result.corruptions_size() > 0) {
     absl::StrAppendFormat(&md, "Clean accuracy %.2f%%. Top-1 error (%%) per severity, CE = mean.\n\n"
                                "| corruption |", result.clean_accuracy());

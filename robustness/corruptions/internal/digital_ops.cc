@@ -12,17 +12,25 @@
 
 namespace robustness::corruptions_internal {
 
+// (x - mean_c) c + mean_c per channel: an affine map of the 256 input levels, so one 256-entry
+// table per channel computed with the same float64 expression and truncation as the rest.
 Uint8Image Contrast(const Uint8Image& x, const Params& p) {
-  Planes y = ToPlanes(x, 1.0 / 255.0);
-  const int64_t n = y.plane_size();
-  for (int64_t c = 0; c < y.channels; ++c) {
-    double* v = y.plane(c);
-    double sum = 0.0;
-    for (int64_t i = 0; i < n; ++i) sum += v[i];
-    const double mean = sum / static_cast<double>(n);
-    for (int64_t i = 0; i < n; ++i) v[i] = (v[i] - mean) * p[0] + mean;
+  Uint8Image y(x.channels, x.height, x.width);
+  const int64_t n = x.plane_size();
+  for (int64_t c = 0; c < x.channels; ++c) {
+    const uint8_t* in = x.plane(c);
+    // The mean of v / 255 from the exact integer sum (NumPy's pairwise float sum differs from
+    // either in the last bits only).
+    int64_t sum = 0;
+    for (int64_t i = 0; i < n; ++i) sum += in[i];
+    const double mean = static_cast<double>(sum) / 255.0 / static_cast<double>(n);
+    Planes levels(1, 1, 256);
+    for (int v = 0; v < 256; ++v) levels.v[v] = (v / 255.0 - mean) * p[0] + mean;
+    const Uint8Image table = TruncateUnit(levels);
+    uint8_t* out = y.plane(c);
+    for (int64_t i = 0; i < n; ++i) out[i] = table.data[in[i]];
   }
-  return TruncateUnit(y);
+  return y;
 }
 
 namespace {
