@@ -112,10 +112,9 @@ TEST(Corruptor, BatchIsIndependentOfThreadsAndMatchesSingleImages) {
   const Corruptor corruptor = MakeCorruptor(proto::CIFAR10_C);
   torch::Tensor batch = torch::empty({5, 1, 28, 28}, torch::kUInt8);
   for (int i = 0; i < 5; ++i) {
-    const Uint8Image image = TestImage(1, 28, 28 - i);  // different content per image
     batch[i].copy_(ToFloatTensor(TestImage(1, 28, 28)).mul(255).round().to(torch::kUInt8));
-    (void)image;
   }
+  // Different content per image: a per-image offset of 0..4 grey levels.
   batch = batch.add(torch::arange(5, torch::kUInt8).view({5, 1, 1, 1}));
   auto one = corruptor.ApplyBatch(batch, proto::GLASS_BLUR, 4, 99, 10, 1);
   auto two = corruptor.ApplyBatch(batch, proto::GLASS_BLUR, 4, 99, 10, 3);

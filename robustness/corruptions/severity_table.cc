@@ -4,7 +4,6 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "robustness/corruptions/corruption_names.h"
 
 namespace robustness {
 namespace {

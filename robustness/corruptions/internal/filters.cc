@@ -34,11 +34,6 @@ int64_t BorderIndex(int64_t i, int64_t n, Border border) {
 
 }  // namespace
 
-__attribute__((target_clones("avx2", "default"))) void Axpy(double a, const double* x, double* y,
-                                                            int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
-}
-
 namespace {
 typedef double V4 __attribute__((vector_size(32)));
 inline V4 Load4(const double* p) {

@@ -15,13 +15,10 @@ namespace robustness::corruptions_internal {
 
 enum class Border { kNearest, kReflect };
 
-// y[i] += a x[i] for i < n. Compiled for AVX2 and for the baseline and picked at load time
-// (GCC target_clones); no FMA contraction, so every CPU computes the same bits.
-void Axpy(double a, const double* x, double* y, int64_t n);
-
 // out[i] = sum_t weights[t] rows[t][i] for i < n, terms added in t order: a correlation whose
-// taps are shifted rows. Eight outputs at a time stay in registers across all taps. Same
-// dispatch and arithmetic guarantees as Axpy.
+// taps are shifted rows. Eight outputs at a time stay in registers across all taps. Compiled
+// for AVX2 and for the baseline and picked at load time (GCC target_clones); no FMA
+// contraction, so every CPU computes the same bits.
 void SumOfShiftedRows(const double* const* rows, const double* weights, int taps, double* out,
                       int64_t n);  // SciPy 'nearest' (replicate), 'reflect' (half-sample).
 

@@ -91,13 +91,13 @@ double Random::NormalSlow(uint64_t first) {
     double x = static_cast<double>(rabs) * z.w[index];
     if (negative) x = -x;
     if (rabs < z.k[index]) return x;
-    if (index == 0) return NormalTail(rabs, index);
+    if (index == 0) return NormalTail(rabs);
     if ((z.f[index - 1] - z.f[index]) * Uniform() + z.f[index] < std::exp(-0.5 * x * x)) return x;
   }
 }
 
 // The base layer's tail beyond R (Marsaglia 1964).
-double Random::NormalTail(uint64_t r, int /*index*/) {
+double Random::NormalTail(uint64_t r) {
   while (true) {
     const double xx = -std::log1p(-Uniform()) / kZigR;
     const double yy = -std::log1p(-Uniform());

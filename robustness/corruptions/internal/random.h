@@ -50,7 +50,7 @@ class Random {
  private:
   static uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
   double NormalSlow(uint64_t r);
-  double NormalTail(uint64_t r, int index);
+  double NormalTail(uint64_t r);
   static const uint64_t* const kZigK;
   static const double* const kZigW;
   uint64_t s_[4];
