@@ -29,6 +29,7 @@ PINS=(
   "libpng-dev 1.6.39"                # image codec for ImageFolder data (PNG)
   "libjpeg62-turbo-dev 1:2.1.5"      # image codec for ImageFolder data (JPEG)
   "libopencv-imgproc-dev 4.6.0"      # OpenCV imgproc: the corruptions' Canny, resize, warpAffine (ood_suite.md 5)
+  "libgloo-dev 0.0~git20220518"     # Gloo headers: c10d's ProcessGroupGloo (robustness/distributed)
   "zlib1g-dev 1:1.2.13"              # gzip IDX files
   "libopenblas0-pthread 0.3.21"      # fast GEMM: takes over the libblas.so.3 alternative
   "dataset-fashion-mnist 0.0~git20200523"  # the embedded default data set

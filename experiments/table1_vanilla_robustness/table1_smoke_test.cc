@@ -168,7 +168,7 @@ TEST(Table1Smoke, OutOfRangeValuesNameTheFileAndLineThatSetThem) {
                     "epochs: 3 batch_size: 64 images_per_epoch: 0 optimizer { peak_lr: -1 }");
   EXPECT_THAT(RunTable1(path, Dir("bad_lr_out"), Store("store_bad")),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr(path + ":31: models[0].training.optimizer.peak_lr: must be in "
+                       HasSubstr(path + ":32: models[0].training.optimizer.peak_lr: must be in "
                                         "(0, 10], got -1")));
   // A value that comes from an included recipe: the recipe's file and line.
   const std::string recipe = Dir("bad_recipe.pbtxt");
@@ -191,7 +191,7 @@ TEST(Table1Smoke, MissingIncludeNamesFileAndLine) {
                                       "fashion_mnist/no_such_recipe.pbtxt");
   EXPECT_THAT(RunTable1(path, Dir("missing_include_out"), Store("store_bad")),
               StatusIs(absl::StatusCode::kNotFound,
-                       HasSubstr(path + ":48: include \"robustness/recipes/fashion_mnist/"
+                       HasSubstr(path + ":50: include \"robustness/recipes/fashion_mnist/"
                                         "no_such_recipe.pbtxt\" not found")));
 }
 

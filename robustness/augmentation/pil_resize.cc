@@ -1,6 +1,7 @@
 #include "robustness/augmentation/pil_resize.h"
 
 #include <algorithm>
+#include <memory>
 #include <atomic>
 #include <cmath>
 #include <vector>
@@ -83,6 +84,28 @@ Coefficients Precompute(int64_t in_size, int64_t out_size, Resample resample) {
   return c;
 }
 
+// Precompute's result for (in, out, resample), kept per thread: corruptions and augmentations
+// resize to the same few sizes over and over. Shared pointers, so clearing a full cache never
+// frees coefficients a caller still holds.
+std::shared_ptr<const Coefficients> CachedCoefficients(int64_t in_size, int64_t out_size,
+                                                       Resample resample) {
+  struct Entry {
+    int64_t in_size, out_size;
+    Resample resample;
+    std::shared_ptr<const Coefficients> coefficients;
+  };
+  thread_local std::vector<Entry> cache;
+  for (const Entry& e : cache) {
+    if (e.in_size == in_size && e.out_size == out_size && e.resample == resample) {
+      return e.coefficients;
+    }
+  }
+  if (cache.size() >= 32) cache.clear();
+  auto c = std::make_shared<const Coefficients>(Precompute(in_size, out_size, resample));
+  cache.push_back({in_size, out_size, resample, c});
+  return c;
+}
+
 inline uint8_t Clip8(int32_t v) {
   if (v >= (1 << kPrecisionBits << 8)) return 255;
   if (v <= 0) return 0;
@@ -115,6 +138,8 @@ void ResampleOneRow(const uint8_t* base, int64_t width, int64_t stride, const in
   constexpr int32_t kHalf = 1 << (kPrecisionBits - 1);
   int64_t x = 0;
 #if defined(__SSE2__)
+  if (width < 8) goto tail;  // no vector step: skip packing the weights
+  {
   int32_t hi[kMaxPairs], lo[kMaxPairs];
   const int pairs = PackTapPairs(k, taps, hi, lo);
   __m128i vhi[kMaxPairs], vlo[kMaxPairs];
@@ -144,6 +169,8 @@ void ResampleOneRow(const uint8_t* base, int64_t width, int64_t stride, const in
                                           _mm_srai_epi32(acc47, kPrecisionBits));
     _mm_storel_epi64(reinterpret_cast<__m128i*>(o + x), _mm_packus_epi16(words, words));
   }
+  }
+tail:
 #endif
   for (; x < width; ++x) {
     int32_t ss = kHalf;
@@ -211,7 +238,7 @@ void ResampleRows(const uint8_t* in, int64_t width, const Coefficients& c, int64
     const uint8_t* base = in + (c.first[i] - first_offset) * width;
     const int32_t* k = &c.weights[static_cast<size_t>(i) * c.ksize];
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (kAvx2) {
+    if (kAvx2 && width >= 16) {  // narrower rows have no 16-pixel step
       ResampleOneRowAvx2(base, width, k, c.count[i], out + i * width);
       continue;
     }
@@ -259,9 +286,10 @@ void Transpose(const uint8_t* in, int64_t rows, int64_t cols, uint8_t* out) {
 
 void SetPilResizeAvx2AllowedForTesting(bool allowed) { g_avx2_allowed.store(allowed); }
 
-// Both passes are ResampleRows: the horizontal one runs on the transposed plane (so it too
-// vectorises over a contiguous axis) and its result is transposed back. The arithmetic per output
-// value is Pillow's, term for term (integer sums, so the order of terms does not matter).
+// Both passes are ResampleRows: the horizontal one runs on the transposed image (so it too
+// vectorises over a contiguous axis) and its result is transposed back; it takes all channels in
+// one pass (their rows stacked), so small images pay the per-pass costs once. The arithmetic per
+// output value is Pillow's, term for term (integer sums, so the order of terms does not matter).
 Uint8Image PilResize(const Uint8Image& image, int64_t height, int64_t width, Resample resample) {
   CHECK_GE(height, 1);
   CHECK_GE(width, 1);
@@ -269,28 +297,47 @@ Uint8Image PilResize(const Uint8Image& image, int64_t height, int64_t width, Res
   const bool need_horizontal = width != image.width;
   const bool need_vertical = height != image.height;
   if (!need_horizontal && !need_vertical) return image;
-  const Coefficients vert = Precompute(image.height, height, resample);
+  const std::shared_ptr<const Coefficients> vert_ptr =
+      CachedCoefficients(image.height, height, resample);
+  const Coefficients& vert = *vert_ptr;
   // Rows the vertical pass reads: the horizontal pass only computes those.
   const int64_t row_first = need_vertical ? vert.first[0] : 0;
   const int64_t row_last =
       need_vertical ? vert.first[height - 1] + vert.count[height - 1] : image.height;
   const int64_t rows = row_last - row_first;
-  Uint8Image out(image.channels, height, width);
-  std::vector<uint8_t> transposed, horizontal_t, horizontal;
-  for (int64_t c = 0; c < image.channels; ++c) {
-    const uint8_t* plane = image.plane(c);
-    int64_t plane_first_row = 0;
-    if (need_horizontal) {
-      const Coefficients hor = Precompute(image.width, width, resample);
-      transposed.resize(static_cast<size_t>(rows) * image.width);
-      Transpose(plane + row_first * image.width, rows, image.width, transposed.data());
-      horizontal_t.resize(static_cast<size_t>(width) * rows);
-      ResampleRows(transposed.data(), rows, hor, 0, width, horizontal_t.data());
-      horizontal.resize(static_cast<size_t>(rows) * width);
-      Transpose(horizontal_t.data(), width, rows, horizontal.data());
-      plane = horizontal.data();
-      plane_first_row = row_first;
+  const int64_t channels = image.channels;
+  Uint8Image out(channels, height, width);
+  struct Scratch {
+    std::vector<uint8_t> stacked, transposed, horizontal_t, horizontal;
+  };
+  thread_local Scratch scratch;
+  Scratch& tls = scratch;  // one thread-local lookup
+  std::vector<uint8_t>& stacked = tls.stacked;
+  std::vector<uint8_t>& transposed = tls.transposed;
+  std::vector<uint8_t>& horizontal_t = tls.horizontal_t;
+  std::vector<uint8_t>& horizontal = tls.horizontal;
+  if (need_horizontal) {
+    const std::shared_ptr<const Coefficients> hor = CachedCoefficients(image.width, width, resample);
+    const uint8_t* source = image.data.data();
+    if (rows != image.height) {
+      stacked.resize(static_cast<size_t>(channels * rows * image.width));
+      for (int64_t c = 0; c < channels; ++c) {
+        std::copy_n(image.plane(c) + row_first * image.width, rows * image.width,
+                    stacked.data() + c * rows * image.width);
+      }
+      source = stacked.data();
     }
+    const int64_t all_rows = channels * rows;
+    transposed.resize(static_cast<size_t>(all_rows * image.width));
+    Transpose(source, all_rows, image.width, transposed.data());
+    horizontal_t.resize(static_cast<size_t>(width * all_rows));
+    ResampleRows(transposed.data(), all_rows, *hor, 0, width, horizontal_t.data());
+    horizontal.resize(static_cast<size_t>(all_rows * width));
+    Transpose(horizontal_t.data(), width, all_rows, horizontal.data());
+  }
+  for (int64_t c = 0; c < channels; ++c) {
+    const uint8_t* plane = need_horizontal ? horizontal.data() + c * rows * width : image.plane(c);
+    const int64_t plane_first_row = need_horizontal ? row_first : 0;
     if (need_vertical) {
       ResampleRows(plane, width, vert, plane_first_row, height, out.plane(c));
     } else {

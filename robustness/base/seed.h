@@ -44,6 +44,9 @@ enum SeedStream : uint64_t {
   kAdversarialTrainingStream = 7,
   // Corruptions: (seed, kCorruptionStream, corruption, severity, image index).
   kCorruptionStream = 8,
+  // Data-parallel training (W > 1 processes): appended to a per-rank stream's keys as
+  // kRankStream + rank, so each rank draws its own MixUp pairs and attack starts.
+  kRankStream = 1000,
 };
 
 }  // namespace robustness

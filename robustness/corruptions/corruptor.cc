@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "robustness/base/seed.h"
 #include "robustness/corruptions/corruption_names.h"
+#include "robustness/corruptions/internal/filters.h"
 #include "robustness/corruptions/internal/ops.h"
 #include "robustness/corruptions/severity_table.h"
 
@@ -23,6 +24,7 @@ absl::StatusOr<Corruptor> Corruptor::Create(const proto::CorruptionConfig& confi
         "corruption.severity_table must be IMAGENET_C, IMAGECORRUPTIONS, CIFAR10_C or "
         "TINY_IMAGENET_C, got ", static_cast<int>(table)));
   }
+  corruptions_internal::UseSerialOpenCv();
   Corruptor corruptor;
   corruptor.table_ = table;
   if (config.has_frost()) {

@@ -53,6 +53,7 @@ class Corruptor {
   // A batch: uint8 [N, C, H, W], or float32 [N, C, H, W] in [0, 1] (quantised to round(255 x)
   // first; the result is v / 255), CPU. Image i uses ImageSeed(seed, corruption, severity,
   // first_index + i). `threads` >= 1 workers split the images. Same shape and dtype out.
+  // (Create turns OpenCV's own thread pool off process-wide: parallelism is over images.)
   absl::StatusOr<torch::Tensor> ApplyBatch(const torch::Tensor& images,
                                            proto::Corruption corruption, int severity,
                                            uint64_t seed, int64_t first_index,

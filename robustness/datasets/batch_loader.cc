@@ -27,13 +27,14 @@ uint64_t ImageSeed(uint64_t seed, int64_t dataset_index) {
 
 BatchLoader::BatchLoader(std::shared_ptr<const Dataset> dataset, std::vector<int64_t> order,
                          int batch_size, ImageTransform transform, uint64_t seed, int num_threads,
-                         bool drop_last, ImageSeedRule seed_rule)
+                         bool drop_last, ImageSeedRule seed_rule, BatchShard shard)
     : dataset_(std::move(dataset)),
       order_(std::move(order)),
       batch_size_(batch_size),
       transform_(std::move(transform)),
       seed_(seed),
       seed_rule_(seed_rule),
+      shard_(shard),
       num_batches_(drop_last ? static_cast<int64_t>(order_.size()) / std::max(batch_size, 1)
                              : (static_cast<int64_t>(order_.size()) + std::max(batch_size, 1) - 1) /
                                    std::max(batch_size, 1)),
@@ -41,6 +42,9 @@ BatchLoader::BatchLoader(std::shared_ptr<const Dataset> dataset, std::vector<int
   CHECK(dataset_ != nullptr);
   CHECK_GE(batch_size_, 1);
   CHECK_GE(num_threads, 1);
+  CHECK(shard_.world >= 1 && shard_.rank >= 0 && shard_.rank < shard_.world);
+  CHECK(shard_.world == 1 || (drop_last && batch_size_ % shard_.world == 0))
+      << "a sharded loader needs drop_last and a batch size divisible by the world size";
   for (int64_t index : order_) {
     CHECK_GE(index, 0);
     CHECK_LT(index, dataset_->size());
@@ -91,8 +95,10 @@ absl::StatusOr<Batch> BatchLoader::Next() {
 }
 
 absl::StatusOr<Batch> BatchLoader::MakeBatch(int64_t batch_index) const {
-  const int64_t begin = batch_index * batch_size_;
-  const int64_t end = std::min<int64_t>(begin + batch_size_, static_cast<int64_t>(order_.size()));
+  const int64_t part = batch_size_ / shard_.world;
+  const int64_t begin = batch_index * batch_size_ + (shard_.world > 1 ? shard_.rank * part : 0);
+  const int64_t end = std::min<int64_t>(begin + (shard_.world > 1 ? part : batch_size_),
+                                        static_cast<int64_t>(order_.size()));
   Batch batch;
   batch.labels = at::empty({end - begin}, at::kLong);
   int64_t* labels = batch.labels.data_ptr<int64_t>();

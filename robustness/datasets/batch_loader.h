@@ -60,11 +60,20 @@ uint64_t ImageSeed(uint64_t seed, int64_t dataset_index);
 // repeated-augmentation sampler) gives each copy its own augmentation.
 enum class ImageSeedRule { kDatasetIndex, kPosition };
 
+// Data parallelism (robustness/distributed): process `rank` of `world` loads only its part of
+// each global batch, positions [b B + rank B / W, b B + (rank + 1) B / W) of batch b (B the
+// loader's batch_size, which W must divide), seeded exactly as the single-process loader seeds
+// those positions, so the ranks' parts together are the single-process batch.
+struct BatchShard {
+  int rank = 0;
+  int world = 1;
+};
+
 class BatchLoader {
  public:
   BatchLoader(std::shared_ptr<const Dataset> dataset, std::vector<int64_t> order, int batch_size,
               ImageTransform transform, uint64_t seed, int num_threads, bool drop_last,
-              ImageSeedRule seed_rule = ImageSeedRule::kDatasetIndex);
+              ImageSeedRule seed_rule = ImageSeedRule::kDatasetIndex, BatchShard shard = {});
   ~BatchLoader();
 
   BatchLoader(const BatchLoader&) = delete;
@@ -92,6 +101,7 @@ class BatchLoader {
   const ImageTransform transform_;
   const uint64_t seed_;
   const ImageSeedRule seed_rule_;
+  const BatchShard shard_;
   const int64_t num_batches_;
   const int64_t max_in_flight_;
 

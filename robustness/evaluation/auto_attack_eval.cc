@@ -25,6 +25,8 @@
 #include "robustness/base/unit_workers.h"
 #include "robustness/datasets/batch_loader.h"
 #include "robustness/datasets/shared_batches.h"
+#include "robustness/distributed/eval_shard.h"
+#include "robustness/distributed/world.h"
 
 namespace robustness {
 namespace {
@@ -157,9 +159,14 @@ absl::StatusOr<AutoAttackEvalReport> EvaluateAutoAttack(ImageClassifierImpl& mod
     }
     report.radii.push_back(std::move(result));
   }
-  std::vector<int64_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  BatchLoader loader(data, order, config.batch_size(), eval_transform, /*seed=*/0,
+  // Data parallelism (robustness/distributed): this rank's batches of the single-process order,
+  // attacked with their global batch's seeds; per-image outcomes are gathered, counts summed.
+  std::shared_ptr<World> world = options.world;
+  if (world == nullptr) {
+    ASSIGN_OR_RETURN(world, CurrentWorld());
+  }
+  const EvalShard shard = ShardEvaluation(n, config.batch_size(), world->rank(), world->size());
+  BatchLoader loader(data, shard.order, config.batch_size(), eval_transform, /*seed=*/0,
                      options.data_loader_threads, /*drop_last=*/false);
   model.eval();
   const auto start = std::chrono::steady_clock::now();
@@ -180,7 +187,7 @@ absl::StatusOr<AutoAttackEvalReport> EvaluateAutoAttack(ImageClassifierImpl& mod
   });
   // The model checks once, on the first batch, as the reference runs them.
   std::vector<std::string> model_warnings;
-  {
+  if (num_batches > 0) {  // rank 0 always has batch 0; a rank may have none (n < W batches)
     ASSIGN_OR_RETURN(const Batch first, batches.Get(0));
     model_warnings = ModelOutputWarnings(model, first.images, first.labels);
   }
@@ -191,12 +198,15 @@ absl::StatusOr<AutoAttackEvalReport> EvaluateAutoAttack(ImageClassifierImpl& mod
   std::vector<bool> batch_counted(num_batches, false);
   LOG(INFO) << "autoattack " << options.name << ": " << num_units << " units (batch x radius) on "
             << layout.workers << " worker(s) x " << layout.threads_per_worker << " thread(s)";
-  ProgressLine progress(absl::StrCat("autoattack ", options.name), num_units, "img");
+  static std::FILE* const kDevNull = std::fopen("/dev/null", "w");
+  ProgressLine progress(absl::StrCat("autoattack ", options.name), std::max<int64_t>(1, num_units),
+                        "img", 5.0, world->is_main() || kDevNull == nullptr ? stderr : kDevNull);
   RETURN_IF_ERROR(RunUnits(layout, num_units, [&](int64_t unit) -> absl::Status {
     const int64_t b = unit / num_radii;
     const int r = static_cast<int>(unit % num_radii);
     ASSIGN_OR_RETURN(const Batch batch, batches.Get(b));
-    const int64_t first = b * config.batch_size();
+    const uint64_t global_b = static_cast<uint64_t>(shard.global_batch[b]);
+    const int64_t first = static_cast<int64_t>(global_b) * config.batch_size();
     const int64_t size = batch.labels.size(0);
     std::vector<const Attack*> stages;
     for (const auto& a : attacks[r]) stages.push_back(a.get());
@@ -206,7 +216,7 @@ absl::StatusOr<AutoAttackEvalReport> EvaluateAutoAttack(ImageClassifierImpl& mod
         absl::StrCat("auto_attack on images [", first, ", ", first + size, ")"),
         [&] {
           a = RunAutoAttack(model, batch.images, batch.labels, stages, norm,
-                            DeriveSeed(options.seed, {kAttackStream, static_cast<uint64_t>(b),
+                            DeriveSeed(options.seed, {kAttackStream, global_b,
                                                       static_cast<uint64_t>(r)}),
                             config.batch_size(), /*progress_name=*/"", /*run_checks=*/false);
           return absl::OkStatus();
@@ -265,7 +275,7 @@ absl::StatusOr<AutoAttackEvalReport> EvaluateAutoAttack(ImageClassifierImpl& mod
     }
     result.robust += robust;
     result.max_perturbation = std::max(result.max_perturbation, a.max_perturbation);
-    const int64_t first = (unit / num_radii) * config.batch_size();
+    const int64_t first = shard.global_batch[unit / num_radii] * config.batch_size();
     for (const std::string& w : a.warnings) {
       if (stage_warnings[r] < kMaxStageWarnings) {
         result.warnings.push_back(absl::StrCat(
@@ -277,8 +287,74 @@ absl::StatusOr<AutoAttackEvalReport> EvaluateAutoAttack(ImageClassifierImpl& mod
     final_prediction[r].push_back(a.final_prediction);
     if (keep_adversarial) x_adv[r].push_back(a.x_adv);
   }
-  report.labels = torch::cat(labels);
-  report.clean_prediction = torch::cat(clean);
+  auto cat_or_empty = [](const std::vector<torch::Tensor>& parts, torch::Tensor empty) {
+    return parts.empty() ? empty : torch::cat(parts);
+  };
+  const torch::Tensor no_images = torch::empty({0}, torch::kLong);
+  report.labels = cat_or_empty(labels, no_images);
+  report.clean_prediction = cat_or_empty(clean, no_images);
+  std::vector<torch::Tensor> local_fooled(num_radii), local_final(num_radii), local_x(num_radii);
+  for (int r = 0; r < num_radii; ++r) {
+    local_fooled[r] = cat_or_empty(fooled_by[r], no_images);
+    local_final[r] = cat_or_empty(final_prediction[r], no_images);
+    if (keep_adversarial) {
+      local_x[r] = x_adv[r].empty() ? torch::empty({0}) : torch::cat(x_adv[r]);
+    }
+  }
+  if (world->size() > 1) {
+    // Counts summed; per-image tensors gathered and put back in image order (the gathered
+    // image indices sorted). Warnings stay each rank's own.
+    std::vector<int64_t> counts = {report.clean_correct};
+    std::vector<double> reals;
+    for (const AutoAttackRadiusResult& result : report.radii) {
+      counts.push_back(result.robust);
+      for (const AutoAttackStageTotals& st : result.stages) {
+        counts.insert(counts.end(), {st.attacked, st.fooled, st.robust_after});
+        reals.push_back(st.seconds);
+      }
+    }
+    torch::Tensor count_totals = torch::tensor(counts, torch::kLong);
+    RETURN_IF_ERROR(world->AllReduceSum({count_totals}));
+    size_t k = 0;
+    report.clean_correct = count_totals[k++].item<int64_t>();
+    for (AutoAttackRadiusResult& result : report.radii) {
+      result.robust = count_totals[k++].item<int64_t>();
+      for (AutoAttackStageTotals& st : result.stages) {
+        st.attacked = count_totals[k++].item<int64_t>();
+        st.fooled = count_totals[k++].item<int64_t>();
+        st.robust_after = count_totals[k++].item<int64_t>();
+      }
+    }
+    if (!reals.empty()) {
+      torch::Tensor seconds = torch::tensor(reals, torch::kDouble);
+      RETURN_IF_ERROR(world->AllReduceSum({seconds}));
+      size_t j = 0;
+      for (AutoAttackRadiusResult& result : report.radii) {
+        for (AutoAttackStageTotals& st : result.stages) st.seconds = seconds[j++].item<double>();
+      }
+    }
+    for (AutoAttackRadiusResult& result : report.radii) {
+      ASSIGN_OR_RETURN(torch::Tensor maxima,
+                       world->AllGather(torch::tensor({result.max_perturbation}, torch::kDouble)));
+      result.max_perturbation = maxima.max().item<double>();
+    }
+    ASSIGN_OR_RETURN(const torch::Tensor index,
+                     world->AllGather(torch::tensor(shard.order, torch::kLong)));
+    const torch::Tensor in_order = index.argsort();
+    auto gather = [&](const torch::Tensor& local) -> absl::StatusOr<torch::Tensor> {
+      ASSIGN_OR_RETURN(torch::Tensor all, world->AllGather(local));
+      return all.index_select(0, in_order);
+    };
+    ASSIGN_OR_RETURN(report.labels, gather(report.labels));
+    ASSIGN_OR_RETURN(report.clean_prediction, gather(report.clean_prediction));
+    for (int r = 0; r < num_radii; ++r) {
+      ASSIGN_OR_RETURN(local_fooled[r], gather(local_fooled[r]));
+      ASSIGN_OR_RETURN(local_final[r], gather(local_final[r]));
+      if (keep_adversarial) {
+        ASSIGN_OR_RETURN(local_x[r], gather(local_x[r]));
+      }
+    }
+  }
   for (int r = 0; r < num_radii; ++r) {
     AutoAttackRadiusResult& result = report.radii[r];
     if (stage_warnings[r] > kMaxStageWarnings) {
@@ -293,9 +369,9 @@ absl::StatusOr<AutoAttackEvalReport> EvaluateAutoAttack(ImageClassifierImpl& mod
     const std::string square = SquareWarning(totals);
     if (!square.empty()) result.warnings.push_back(square);
     for (const std::string& w : result.warnings) LOG(WARNING) << "AutoAttack: " << w;
-    report.radii[r].fooled_by = torch::cat(fooled_by[r]);
-    report.radii[r].final_prediction = torch::cat(final_prediction[r]);
-    if (keep_adversarial) report.radii[r].x_adv = torch::cat(x_adv[r]);
+    report.radii[r].fooled_by = local_fooled[r];
+    report.radii[r].final_prediction = local_final[r];
+    if (keep_adversarial) report.radii[r].x_adv = local_x[r];
   }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;

@@ -22,6 +22,8 @@
 #include "robustness/base/unit_workers.h"
 #include "robustness/datasets/batch_loader.h"
 #include "robustness/datasets/shared_batches.h"
+#include "robustness/distributed/eval_shard.h"
+#include "robustness/distributed/world.h"
 
 namespace robustness {
 
@@ -68,9 +70,14 @@ absl::StatusOr<RobustnessReport> EvaluateRobustness(ImageClassifierImpl& model,
       attacks[r].push_back(std::move(attack));
     }
   }
-  std::vector<int64_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  BatchLoader loader(test, order, config.batch_size(), eval_transform, /*seed=*/0,
+  // Data parallelism (robustness/distributed): this rank's batches of the single-process order,
+  // with their global batch indices (the attack seeds); the counts are summed over the ranks.
+  std::shared_ptr<World> world = options.world;
+  if (world == nullptr) {
+    ASSIGN_OR_RETURN(world, CurrentWorld());
+  }
+  const EvalShard shard = ShardEvaluation(n, config.batch_size(), world->rank(), world->size());
+  BatchLoader loader(test, shard.order, config.batch_size(), eval_transform, /*seed=*/0,
                      options.data_loader_threads, /*drop_last=*/false);
   model.eval();
   const auto start = std::chrono::steady_clock::now();
@@ -102,7 +109,9 @@ absl::StatusOr<RobustnessReport> EvaluateRobustness(ImageClassifierImpl& model,
   int64_t units_done = 0, seen = 0, clean_seen = 0;
   std::vector<bool> batch_counted(num_batches, false);
   std::vector<int64_t> robust_seen(num_radii, 0), radius_seen(num_radii, 0);
-  ProgressLine progress(absl::StrCat("attack ", options.name), num_units, "img");
+  static std::FILE* const kDevNull = std::fopen("/dev/null", "w");
+  ProgressLine progress(absl::StrCat("attack ", options.name), num_units, "img", 5.0,
+                        world->is_main() || kDevNull == nullptr ? stderr : kDevNull);
   RETURN_IF_ERROR(RunUnits(layout, num_units, [&](int64_t unit) -> absl::Status {
     const int64_t b = unit / std::max(1, num_radii);
     const int r = static_cast<int>(unit % std::max(1, num_radii));
@@ -112,8 +121,9 @@ absl::StatusOr<RobustnessReport> EvaluateRobustness(ImageClassifierImpl& model,
     if (num_radii > 0 && y.size(0) > 0) {
       torch::Tensor robust = torch::ones_like(y, torch::kBool);
       for (int a = 0; a < num_attacks; ++a) {
+        const uint64_t global_b = static_cast<uint64_t>(shard.global_batch[b]);
         at::Generator gen = MakeGenerator(
-            DeriveSeed(options.seed, {kAttackStream, uint64_t(b), uint64_t(r), uint64_t(a)}),
+            DeriveSeed(options.seed, {kAttackStream, global_b, uint64_t(r), uint64_t(a)}),
             x.device());
         torch::Tensor x_adv = attacks[r][a]->Perturb(model, x, y, gen);
         torch::NoGradGuard no_grad;
@@ -152,6 +162,21 @@ absl::StatusOr<RobustnessReport> EvaluateRobustness(ImageClassifierImpl& model,
     const int r = static_cast<int>(unit % num_radii);
     robust_correct[r] += unit_robust[unit];
     for (int a = 0; a < num_attacks; ++a) attack_correct[r][a] += unit_correct[unit][a];
+  }
+  if (world->size() > 1) {
+    std::vector<int64_t> counts = {clean_correct};
+    counts.insert(counts.end(), robust_correct.begin(), robust_correct.end());
+    for (const std::vector<int64_t>& per_attack : attack_correct) {
+      counts.insert(counts.end(), per_attack.begin(), per_attack.end());
+    }
+    torch::Tensor totals = torch::tensor(counts, torch::kLong);
+    RETURN_IF_ERROR(world->AllReduceSum({totals}));
+    size_t k = 0;
+    clean_correct = totals[k++].item<int64_t>();
+    for (int64_t& c : robust_correct) c = totals[k++].item<int64_t>();
+    for (std::vector<int64_t>& per_attack : attack_correct) {
+      for (int64_t& c : per_attack) c = totals[k++].item<int64_t>();
+    }
   }
   RobustnessReport report;
   report.num_images = n;

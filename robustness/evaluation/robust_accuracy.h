@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "robustness/datasets/dataset.h"
 #include "robustness/datasets/image_transform.h"
+#include "robustness/distributed/world.h"
 #include "robustness/models/image_classifier.h"
 #include "robustness/proto/evaluation.pb.h"
 
@@ -47,6 +48,10 @@ struct EvalOptions {
   int64_t seed = 0;  // attack randomness (random starts, random targets)
   int data_loader_threads = 1;
   torch::Device device = torch::kCPU;
+  // The processes evaluating together (robustness/distributed/world.h); null = CurrentWorld().
+  // With W > 1 each rank evaluates batches b = rank, rank + W, ... with batch b's seeds and the
+  // counts are summed: every rank returns the single-process report.
+  std::shared_ptr<World> world;
 };
 
 // Radii valid and in (0, 1], attacks valid (ValidateAttackConfig) with distinct names,

@@ -21,6 +21,7 @@
 #include "robustness/config/run_paths.h"
 #include "robustness/datasets/dataset_factory.h"
 #include "robustness/models/model_factory.h"
+#include "robustness/training/distillation.h"
 
 namespace robustness {
 namespace {
@@ -124,10 +125,24 @@ absl::Status ValidateModelRun(const proto::ModelRun& run, const std::string& fie
         "", prefix, source, origins);
   }
   RETURN_IF_ERROR(Located(ValidateModelConfig(run.model()), "", prefix, source, origins));
-  return Located(ValidateTrainingConfig(run.training(), KnownSize(train_data),
-                                        run.model().image_size(),
-                                        run.model().normalization().mean_size()),
-                 "", prefix, source, origins);
+  RETURN_IF_ERROR(Located(ValidateTrainingConfig(run.training(), KnownSize(train_data),
+                                                 run.model().image_size(),
+                                                 run.model().normalization().mean_size()),
+                          "", prefix, source, origins));
+  if (!run.has_distillation()) return absl::OkStatus();
+  RETURN_IF_ERROR(Located(ValidateDistillationConfig(run.distillation(), run.model().num_classes()),
+                          "", prefix, source, origins));
+  if (run.distillation().has_stored()) {
+    // The teacher trains on the student's data: the same checks as any row.
+    const proto::ModelRun& teacher = run.distillation().stored();
+    RETURN_IF_ERROR(Located(ValidateModelConfig(teacher.model()), "",
+                            prefix + "distillation.stored.", source, origins));
+    RETURN_IF_ERROR(Located(ValidateTrainingConfig(teacher.training(), KnownSize(train_data),
+                                                   teacher.model().image_size(),
+                                                   teacher.model().normalization().mean_size()),
+                            "", prefix + "distillation.stored.", source, origins));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ValidateModelRuns(const google::protobuf::RepeatedPtrField<proto::ModelRun>& runs,

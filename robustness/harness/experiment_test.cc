@@ -36,7 +36,7 @@ Fixture WriteConfigs(const std::string& peak_lr) {
             .ok());
   CHECK(WriteFileAtomically(
             f.top,
-            "label: \"r\" family: \"CNN\" replica: 0 init_weights: \"\" paper_row: \"\"\n"
+            "label: \"r\" family: \"CNN\" replica: 0 init_weights: \"\" paper_row: \"\" no_distillation {}\n"
             "model { num_classes: 3 in_channels: 1 image_size: 8\n"
             "  normalization { mean: 0.2 std: 0.3 }\n"
             "  resnet { block: BASIC stage_depths: [1] base_width: 4 stem: SMALL activation: RELU\n"

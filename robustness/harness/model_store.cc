@@ -25,7 +25,9 @@
 #include "robustness/base/status_macros.h"
 #include "robustness/config/provenance.h"
 #include "robustness/config/text_proto_file.h"
+#include "robustness/distributed/world.h"
 #include "robustness/models/model_factory.h"
+#include "robustness/training/distillation.h"
 #include "robustness/weights/module_state_dict.h"
 
 namespace robustness {
@@ -112,33 +114,95 @@ int CountLines(const std::string& path) {
   return n;
 }
 
+// The distillation teacher of `request`, in eval mode on options.device: a stored one from
+// options.teacher_store_root (trained there first when missing), or an imported architecture
+// with its weights file.
+absl::StatusOr<ImageClassifier> ObtainTeacher(const ModelRequest& request,
+                                              std::shared_ptr<const Dataset> train,
+                                              const ObtainOptions& options) {
+  const proto::DistillationConfig& distillation = request.run.distillation();
+  RETURN_IF_ERROR(ValidateDistillationConfig(distillation, request.run.model().num_classes()));
+  if (distillation.has_stored()) {
+    if (options.teacher_store_root.empty()) {
+      return absl::InvalidArgumentError(
+          "distillation.stored: a stored teacher needs a model store (--store_root)");
+    }
+    ASSIGN_OR_RETURN(ModelStore store, ModelStore::Open(options.teacher_store_root));
+    ModelRequest teacher_request{distillation.stored().label().empty()
+                                     ? request.name + " teacher"
+                                     : distillation.stored().label(),
+                                 distillation.stored(), request.train_data, request.runtime};
+    ObtainOptions teacher_options = options;
+    teacher_options.stop_after_epochs = -1;
+    absl::StatusOr<StoredModel> stored = store.Obtain(teacher_request, train, teacher_options);
+    if (!stored.ok()) {
+      return absl::Status(stored.status().code(), absl::StrCat("distillation teacher: ",
+                                                               stored.status().message()));
+    }
+    std::fprintf(stderr, "[store] teacher of %s: %s\n", request.name.c_str(), stored->dir.c_str());
+    return stored->model;
+  }
+  ASSIGN_OR_RETURN(ImageClassifier model, CreateModel(distillation.imported().model()));
+  absl::StatusOr<StateDictFile> loaded =
+      LoadWeightsFile(distillation.imported().weights(), *model);
+  if (!loaded.ok()) {
+    return absl::Status(loaded.status().code(),
+                        absl::StrCat("distillation.imported.weights ",
+                                     distillation.imported().weights(), ": ",
+                                     loaded.status().message()));
+  }
+  model->to(options.device);
+  model->eval();
+  return model;
+}
+
 absl::StatusOr<StoredModel> ObtainInFolder(const std::string& dir, const ModelRequest& request,
                                            const proto::TrainedModelSpec& spec,
                                            const std::string& fingerprint,
                                            std::shared_ptr<const Dataset> train,
                                            const ObtainOptions& options) {
-  RETURN_IF_ERROR(EnsureWritableDirectory(dir));
-  ASSIGN_OR_RETURN(std::unique_ptr<FolderLock> lock, FolderLock::Acquire(dir));
+  // Data parallelism (robustness/distributed/world.h): rank 0 owns the folder (lock, spec,
+  // provenance, log, checkpoint); the other ranks wait for it, then read the same files.
+  ASSIGN_OR_RETURN(std::shared_ptr<World> world, CurrentWorld());
+  const bool owner = world->is_main();
   const std::string spec_text =
       absl::StrCat("# Model store spec. fingerprint: ", fingerprint, "\n", CanonicalSpecText(spec));
   const std::string spec_path = dir + "/" + kSpecFile;
-  if (fs::exists(spec_path)) {
-    ASSIGN_OR_RETURN(std::string existing, ReadFileToString(spec_path));
-    if (existing != spec_text) {
-      std::string other = "unknown";
-      if (absl::StartsWith(existing, "# Model store spec. fingerprint: ")) {
-        other = existing.substr(33, 64);
+  std::unique_ptr<FolderLock> lock;
+  absl::Status prepared = absl::OkStatus();
+  if (owner) {
+    prepared = [&]() -> absl::Status {
+      RETURN_IF_ERROR(EnsureWritableDirectory(dir));
+      ASSIGN_OR_RETURN(lock, FolderLock::Acquire(dir));
+      if (fs::exists(spec_path)) {
+        ASSIGN_OR_RETURN(std::string existing, ReadFileToString(spec_path));
+        if (existing != spec_text) {
+          std::string other = "unknown";
+          if (absl::StartsWith(existing, "# Model store spec. fingerprint: ")) {
+            other = existing.substr(33, 64);
+          }
+          return absl::FailedPreconditionError(absl::StrCat(
+              dir, " holds a model of another fingerprint (", other, ", wanted ", fingerprint,
+              "); refusing to overwrite it: choose another folder"));
+        }
+      } else if (fs::exists(dir + "/" + kCheckpointFile)) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            dir, " holds a checkpoint without ", kSpecFile, "; refusing to overwrite it"));
+      } else {
+        RETURN_IF_ERROR(WriteFileAtomically(spec_path, spec_text));
       }
-      return absl::FailedPreconditionError(absl::StrCat(
-          dir, " holds a model of another fingerprint (", other, ", wanted ", fingerprint,
-          "); refusing to overwrite it: choose another folder"));
-    }
-  } else if (fs::exists(dir + "/" + kCheckpointFile)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        dir, " holds a checkpoint without ", kSpecFile, "; refusing to overwrite it"));
-  } else {
-    RETURN_IF_ERROR(WriteFileAtomically(spec_path, spec_text));
+      return absl::OkStatus();
+    }();
   }
+  if (world->size() > 1) {
+    torch::Tensor failed = torch::tensor({prepared.ok() ? 0L : 1L}, torch::kLong);
+    RETURN_IF_ERROR(world->AllReduceSum({failed}));
+    if (failed.item<int64_t>() != 0 && prepared.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("rank 0 could not prepare ", dir, " (see its error)"));
+    }
+  }
+  RETURN_IF_ERROR(prepared);
 
   // Initialisation draws from streams of (seed, replica), never from the row's position.
   const int64_t seed = request.runtime.seed();
@@ -156,7 +220,12 @@ absl::StatusOr<StoredModel> ObtainInFolder(const std::string& dir, const ModelRe
   }
   const bool complete = CountLines(dir + "/" + kLogFile) >= request.run.training().epochs() &&
                         fs::exists(checkpoint);
-  if (!complete) {
+  // The teacher is needed only to train: a finished student is reused without it.
+  ImageClassifier teacher{nullptr};
+  if (request.run.has_distillation() && !complete) {
+    ASSIGN_OR_RETURN(teacher, ObtainTeacher(request, train, options));
+  }
+  if (!complete && owner) {
     RunIdentity identity{"model_store", options.command_line, spec_path, seed,
                          request.runtime.device()};
     const proto::Provenance provenance = CollectProvenance(identity, spec);
@@ -172,6 +241,10 @@ absl::StatusOr<StoredModel> ObtainInFolder(const std::string& dir, const ModelRe
   trainer.checkpoint_path = checkpoint;
   trainer.config_fingerprint = fingerprint;
   trainer.stop_after_epochs = options.stop_after_epochs;
+  if (request.run.has_distillation()) {
+    trainer.distillation = &request.run.distillation();
+    trainer.teacher = teacher;
+  }
   const proto::Normalization& normalization = request.run.model().normalization();
   trainer.input_mean.assign(normalization.mean().begin(), normalization.mean().end());
   trainer.input_std.assign(normalization.std().begin(), normalization.std().end());
@@ -191,7 +264,7 @@ absl::StatusOr<StoredModel> ObtainInFolder(const std::string& dir, const ModelRe
     std::fprintf(stderr, "[store] reusing %s (%s, %d epochs, trained before)\n", dir.c_str(),
                  request.name.c_str(), report->resumed_after_epochs);
     // A folder trained before the log existed, or whose log was lost, gets it back.
-    if (CountLines(log_path) != static_cast<int>(report->epochs.size())) {
+    if (owner && CountLines(log_path) != static_cast<int>(report->epochs.size())) {
       RETURN_IF_ERROR(WriteFileAtomically(log_path, LogLines(report->epochs)));
     }
   }
@@ -224,6 +297,24 @@ absl::StatusOr<proto::TrainedModelSpec> MakeSpec(const ModelRequest& request) {
     weights_sha = Sha256Hex(*bytes);
   }
   spec.set_init_weights_sha256(weights_sha);
+  if (request.run.has_distillation()) {
+    proto::DistillationConfig* distillation = spec.mutable_distillation();
+    *distillation = request.run.distillation();
+    if (distillation->has_stored()) {
+      distillation->mutable_stored()->clear_label();
+      distillation->mutable_stored()->clear_family();
+      distillation->mutable_stored()->clear_paper_row();
+    } else if (distillation->has_imported()) {
+      absl::StatusOr<std::string> bytes = ReadFileToString(distillation->imported().weights());
+      if (!bytes.ok()) {
+        return absl::Status(bytes.status().code(),
+                            absl::StrCat("distillation.imported.weights: ",
+                                         bytes.status().message()));
+      }
+      spec.set_teacher_weights_sha256(Sha256Hex(*bytes));
+      distillation->mutable_imported()->clear_weights();
+    }
+  }
   spec.set_num_threads(request.runtime.num_threads());
   const std::string& device = request.runtime.device();
   spec.set_device_type(absl::StartsWith(device, "cuda") ? "cuda" : device);
@@ -272,6 +363,8 @@ absl::StatusOr<StoredModel> ModelStore::Obtain(const ModelRequest& request,
                                                const ObtainOptions& options) const {
   ASSIGN_OR_RETURN(proto::TrainedModelSpec spec, MakeSpec(request));
   const std::string fingerprint = Fingerprint(spec);
+  ObtainOptions with_teacher_store = options;
+  if (with_teacher_store.teacher_store_root.empty()) with_teacher_store.teacher_store_root = root_;
   const std::string suffix = "-" + fingerprint.substr(0, kFolderDigits);
   std::string dir = absl::StrCat(root_, "/", Slug(request.name), suffix);
   std::error_code ec;
@@ -281,7 +374,7 @@ absl::StatusOr<StoredModel> ModelStore::Obtain(const ModelRequest& request,
       break;
     }
   }
-  return ObtainInFolder(dir, request, spec, fingerprint, std::move(train), options);
+  return ObtainInFolder(dir, request, spec, fingerprint, std::move(train), with_teacher_store);
 }
 
 absl::StatusOr<StoredModel> ObtainModelIn(const std::string& dir, const ModelRequest& request,

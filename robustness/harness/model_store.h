@@ -48,8 +48,10 @@ struct ModelRequest {
   proto::RuntimeConfig runtime;  // seed, num_threads, device; data_loader_threads is free
 };
 
-// The spec the fingerprint covers. Reads run.init_weights (if set) to hash it: NotFound naming
-// the file when it is missing.
+// The spec the fingerprint covers. Reads run.init_weights (if set) and an imported distillation
+// teacher's weights to hash them: NotFound naming the file when it is missing. A stored teacher
+// enters as its ModelRun without label, family and paper_row (its own spec follows from it and
+// the student's data, seed and runtime).
 absl::StatusOr<proto::TrainedModelSpec> MakeSpec(const ModelRequest& request);
 // The spec's text form without a `training.standard {}` marker (plain training is the absence
 // of `adversarial`), so the models trained before TrainingConfig.objective existed keep their
@@ -72,6 +74,9 @@ struct ObtainOptions {
   int data_loader_threads = 1;
   std::string command_line;    // for provenance
   int stop_after_epochs = -1;  // test hook, as TrainerOptions::stop_after_epochs
+  // Where a stored distillation teacher (DistillationConfig.stored) is obtained (trained first if
+  // missing): "" = the store itself under ModelStore::Obtain; ObtainModelIn needs it set.
+  std::string teacher_store_root;
 };
 
 // SHA-256 over the names and float bytes of every parameter and buffer, in registration order:

@@ -34,7 +34,7 @@ ModelRequest Request(int epochs) {
   ModelRequest r;
   r.name = "ResNet toy (CNN recipe)";
   r.run = ParseTextProtoOrDie<proto::ModelRun>(R"pb(
-    label: "ResNet toy (CNN recipe)" family: "CNN" replica: 0 init_weights: "" paper_row: ""
+    label: "ResNet toy (CNN recipe)" family: "CNN" replica: 0 init_weights: "" paper_row: "" no_distillation {}
     model {
       num_classes: 3 in_channels: 1 image_size: 8
       normalization { mean: 0.2 std: 0.3 }
@@ -171,6 +171,83 @@ TEST(ModelStore, UnwritableRootAndMissingInitWeightsAreErrors) {
   ModelRequest r = Request(1);
   r.run.set_init_weights("/nonexistent/weights.pth");
   EXPECT_THAT(MakeSpec(r), StatusIs(absl::StatusCode::kNotFound, HasSubstr("init_weights")));
+}
+
+// Distillation through the store: the teacher is a stored model, trained first when missing;
+// the student's fingerprint covers the teacher's spec but not its row label.
+ModelRequest DistilledRequest(int epochs) {
+  ModelRequest student = Request(epochs);
+  student.name = "ResNet toy (distilled)";
+  student.run.set_label("ResNet toy (distilled)");
+  proto::DistillationConfig* d = student.run.mutable_distillation();
+  *d->mutable_stored() = Request(1).run;
+  d->mutable_stored()->set_label("ResNet toy teacher");
+  d->mutable_stored()->mutable_model()->mutable_resnet()->set_base_width(8);
+  d->set_kind(proto::DistillationConfig::SOFT);
+  d->set_alpha(0.5);
+  d->set_tau(1.0);
+  d->set_kl_reduction(proto::DistillationConfig::DEIT_ELEMENT_MEAN);
+  return student;
+}
+
+TEST(ModelStore, DistillationObtainsTheStoredTeacherFirst) {
+  auto store = ModelStore::Open(Root("distill"));
+  ASSERT_THAT(store, IsOk());
+  auto student = store->Obtain(DistilledRequest(2), ToyDataset(), {});
+  ASSERT_THAT(student, IsOk());
+  EXPECT_FALSE(student->reused);
+  // The teacher is now in the store under its own fingerprint: asking for it reuses it.
+  ModelRequest teacher_request = Request(1);
+  teacher_request.run = DistilledRequest(2).run.distillation().stored();
+  teacher_request.name = "ResNet toy teacher";
+  auto teacher = store->Obtain(teacher_request, ToyDataset(), {});
+  ASSERT_THAT(teacher, IsOk());
+  EXPECT_TRUE(teacher->reused);
+  EXPECT_NE(teacher->dir, student->dir);
+  // A finished student is reused without its teacher being needed.
+  auto again = store->Obtain(DistilledRequest(2), ToyDataset(), {});
+  ASSERT_THAT(again, IsOk());
+  EXPECT_TRUE(again->reused);
+  EXPECT_EQ(again->weights_sha256, student->weights_sha256);
+}
+
+TEST(ModelStore, TheTeachersIdentityIsPartOfTheStudentsFingerprint) {
+  auto fp = [](const ModelRequest& r) { return Fingerprint(*MakeSpec(r)); };
+  const ModelRequest base = DistilledRequest(1);
+  EXPECT_NE(fp(base), fp(Request(1)));
+  ModelRequest other_teacher = base;
+  other_teacher.run.mutable_distillation()->mutable_stored()->mutable_training()->set_epochs(2);
+  EXPECT_NE(fp(other_teacher), fp(base));
+  ModelRequest relabelled_teacher = base;
+  relabelled_teacher.run.mutable_distillation()->mutable_stored()->set_label("renamed");
+  EXPECT_EQ(fp(relabelled_teacher), fp(base));
+  ModelRequest alpha = base;
+  alpha.run.mutable_distillation()->set_alpha(0.25);
+  EXPECT_NE(fp(alpha), fp(base));
+}
+
+TEST(ModelStore, DistillationBadInputIsAClearError) {
+  auto store = ModelStore::Open(Root("distill_bad"));
+  ASSERT_THAT(store, IsOk());
+  ModelRequest classes = DistilledRequest(1);
+  classes.run.mutable_distillation()->mutable_stored()->mutable_model()->set_num_classes(4);
+  EXPECT_THAT(store->Obtain(classes, ToyDataset(), {}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("the teacher has 4 classes, the student 3")));
+  ModelRequest tau = DistilledRequest(1);
+  tau.run.mutable_distillation()->set_tau(0);
+  EXPECT_THAT(store->Obtain(tau, ToyDataset(), {}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("distillation.tau")));
+  ModelRequest imported = DistilledRequest(1);
+  proto::DistillationConfig* d = imported.run.mutable_distillation();
+  *d->mutable_imported()->mutable_model() = Request(1).run.model();
+  d->mutable_imported()->set_weights(Root("distill_bad") + "/no_such_teacher.pt");
+  EXPECT_THAT(store->Obtain(imported, ToyDataset(), {}),
+              StatusIs(absl::StatusCode::kNotFound,
+                       HasSubstr("distillation.imported.weights")));
+  // Outside a store (tools/train --output_dir) a stored teacher needs a store root.
+  EXPECT_THAT(ObtainModelIn(Root("distill_bad") + "/alone", DistilledRequest(1), ToyDataset(), {}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("needs a model store")));
 }
 
 }  // namespace

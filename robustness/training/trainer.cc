@@ -19,8 +19,11 @@
 #include "robustness/base/torch_status.h"
 #include "robustness/datasets/batch_loader.h"
 #include "robustness/datasets/repeated_augmentation_sampler.h"
+#include "robustness/distributed/world.h"
+#include "robustness/models/deit.h"
 #include "robustness/training/augmentation_schedule.h"
 #include "robustness/training/checkpoint.h"
+#include "robustness/training/distillation.h"
 #include "robustness/training/loss.h"
 #include "robustness/training/lr_schedule.h"
 #include "robustness/training/model_ema.h"
@@ -204,6 +207,55 @@ absl::StatusOr<TrainingReport> TrainModel(ImageClassifierImpl& model,
                  options.checkpoint_path.c_str(), report.resumed_after_epochs, config.epochs());
   }
 
+  // Data parallelism (robustness/distributed/world.h): every rank starts from rank 0's weights
+  // and loads only its part of each global batch; the gradients are summed over the ranks and
+  // divided by their number before each step, so the step is that of the global batch's mean
+  // loss (BatchNorm normalises each rank's part, as DDP does).
+  std::shared_ptr<World> world = options.world;
+  if (world == nullptr) {
+    ASSIGN_OR_RETURN(world, CurrentWorld());
+  }
+  const int world_size = world->size(), rank = world->rank();
+  if (world_size > 1) {
+    if (config.batch_size() % (world_size * config.accumulation_steps()) != 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "training.batch_size: ", config.batch_size(), " must be divisible by the world size ",
+          world_size, " times accumulation_steps ", config.accumulation_steps(),
+          " (the global batch splits into equal parts per process and micro-batch)"));
+    }
+    std::vector<torch::Tensor> state;
+    for (const auto& p : model.named_parameters()) state.push_back(p.value());
+    for (const auto& b : model.named_buffers()) state.push_back(b.value());
+    RETURN_IF_ERROR(world->Broadcast(state, /*root=*/0));
+    // The default generator (DeiT's drop-path masks) gets a seed per rank, as DeiT seeds
+    // seed + rank: otherwise every rank would drop the same positions of its part.
+    at::manual_seed(DeriveSeed(options.seed, {kRankStream + static_cast<uint64_t>(rank)}));
+  }
+  std::vector<torch::Tensor> buffers;
+  for (const auto& b : model.named_buffers()) buffers.push_back(b.value());
+  // Only rank 0 prints progress; the others' lines go nowhere.
+  static std::FILE* const kDevNull = std::fopen("/dev/null", "w");
+  std::FILE* progress_out = rank == 0 || kDevNull == nullptr ? stderr : kDevNull;
+  // Seeds of per-rank draws (MixUp pairs, attack starts): the single-process streams on rank 0 of
+  // 1; with W > 1 each rank its own (as DeiT seeds seed + rank).
+  auto rank_stream = [&](std::initializer_list<uint64_t> keys) {
+    if (world_size == 1) return DeriveSeed(options.seed, keys);
+    // The rank folded in as one more key: DeriveSeed(DeriveSeed(seed, keys), {kRankStream + r}).
+    return DeriveSeed(DeriveSeed(options.seed, keys), {kRankStream + static_cast<uint64_t>(rank)});
+  };
+
+  DeiTImpl* distilled_deit = nullptr;
+  if (options.distillation != nullptr) {
+    RETURN_IF_ERROR(ValidateDistillationConfig(*options.distillation, /*student_classes=*/0));
+    if (report.resumed_after_epochs < config.epochs() && options.teacher == nullptr) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "training ", options.name, " distils a teacher, but none was given"));
+    }
+    if (options.teacher != nullptr) options.teacher->eval();
+    auto* deit = dynamic_cast<DeiTImpl*>(&model);
+    if (deit != nullptr && deit->options.distillation_token()) distilled_deit = deit;
+  }
+
   const int64_t n = train->size();
   const int64_t per_epoch = config.images_per_epoch() > 0 ? config.images_per_epoch() : n;
   for (int epoch = report.resumed_after_epochs; epoch < config.epochs(); ++epoch) {
@@ -227,10 +279,11 @@ absl::StatusOr<TrainingReport> TrainModel(ImageClassifierImpl& model,
     if (static_cast<int64_t>(order.size()) > per_epoch) order.resize(per_epoch);
     const int64_t batches_per_epoch = static_cast<int64_t>(order.size()) / config.batch_size();
     BatchLoader loader(train, std::move(order), config.batch_size(), transform,
-                       epoch_seed, options.data_loader_threads, /*drop_last=*/true, seed_rule);
+                       epoch_seed, options.data_loader_threads, /*drop_last=*/true, seed_rule,
+                       BatchShard{rank, world_size});
     ProgressLine progress(absl::StrFormat("train %s epoch %d/%d", options.name, epoch + 1,
                                           config.epochs()),
-                          batches_per_epoch, "img");
+                          batches_per_epoch, "img", 5.0, progress_out);
     double loss_sum = 0;
     int64_t correct = 0, seen = 0;
     const double first_lr = LearningRateAt(config.schedule(), PeakLearningRate(config),
@@ -248,8 +301,8 @@ absl::StatusOr<TrainingReport> TrainModel(ImageClassifierImpl& model,
       torch::Tensor inputs = images, targets;
       if (epoch_config.has_mixup()) {
         // Draws of (seed, epoch, step): a resumed epoch mixes exactly as the first time.
-        at::Generator mix_generator = MakeCpuGenerator(
-            DeriveSeed(options.seed, {kBatchMixStream, uint64_t(epoch), uint64_t(step)}));
+        at::Generator mix_generator =
+            MakeCpuGenerator(rank_stream({kBatchMixStream, uint64_t(epoch), uint64_t(step)}));
         MixedBatch mixed = MixBatch(images, labels, train->num_classes(),
                                     config.label_smoothing(), epoch_config.mixup(), mix_generator);
         inputs = mixed.images;
@@ -269,25 +322,62 @@ absl::StatusOr<TrainingReport> TrainModel(ImageClassifierImpl& model,
         if (config.has_adversarial()) {
           // Only the adversarial images enter the loss (PAPER.md 3.6), made per micro-batch as
           // the paper's forward does, with draws of (seed, epoch, step, part).
-          at::Generator attack_generator = MakeGenerator(DeriveSeed(
-              options.seed, {kAdversarialTrainingStream, uint64_t(epoch), uint64_t(step),
-                             uint64_t(part)}),
+          at::Generator attack_generator = MakeGenerator(
+              rank_stream({kAdversarialTrainingStream, uint64_t(epoch), uint64_t(step),
+                           uint64_t(part)}),
               part_input.device());
           part_input = MakeTrainingAdversarialExamples(
               model, part_input, targets.defined() ? target_parts[part] : label_parts[part],
               config.adversarial(), attack_generator);
         }
-        torch::Tensor part_logits = model.forward(part_input);
+        // The class head's logits (the base loss) and the head the KD term trains: a DeiT's
+        // distillation head when it has one, else the same single output.
+        torch::Tensor part_logits, kd_logits;
+        if (distilled_deit != nullptr) {
+          auto [cls, dist] = distilled_deit->forward_heads(part_input);
+          part_logits = cls;
+          kd_logits = dist;
+        } else {
+          part_logits = model.forward(part_input);
+          kd_logits = part_logits;
+        }
         torch::Tensor part_loss =
             targets.defined()
                 ? SoftTargetCrossEntropy(part_logits, target_parts[part])
                 : SmoothedCrossEntropy(part_logits, label_parts[part], config.label_smoothing());
+        if (options.distillation != nullptr) {
+          torch::Tensor teacher_logits;
+          {
+            torch::NoGradGuard no_grad;
+            teacher_logits = options.teacher->forward(part_input);
+          }
+          const double alpha = options.distillation->alpha();
+          part_loss = part_loss * (1.0 - alpha) +
+                      DistillationTerm(*options.distillation, kd_logits, teacher_logits) * alpha;
+          // Accuracy is that of the model's forward() (the heads' average for a distilled DeiT).
+          if (distilled_deit != nullptr) part_logits = (part_logits + kd_logits) / 2;
+        }
         if (k > 1) part_loss = part_loss / static_cast<double>(k);
         part_loss.backward();
         loss_value += part_loss.item<double>();
         logit_parts.push_back(part_logits.detach());
       }
+      if (world_size > 1) {
+        std::vector<torch::Tensor> grads;
+        for (torch::Tensor& p : model.parameters()) {
+          if (!p.requires_grad()) continue;
+          if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+          grads.push_back(p.grad());
+        }
+        RETURN_IF_ERROR(world->AllReduceSum(grads));
+        for (torch::Tensor& g : grads) g.div_(static_cast<double>(world_size));
+      }
       optimizer->step();
+      if (world_size > 1 && !buffers.empty()) {
+        // DDP's broadcast_buffers: BatchNorm's running statistics are rank 0's on every rank
+        // (each rank normalised its own part in the step; the stored model is rank 0's).
+        RETURN_IF_ERROR(world->Broadcast(buffers, /*root=*/0));
+      }
       if (ema) ema->Update(model);
       const torch::Tensor logits = k > 1 ? torch::cat(logit_parts) : logit_parts[0];
       if (!std::isfinite(loss_value)) {
@@ -305,15 +395,27 @@ absl::StatusOr<TrainingReport> TrainModel(ImageClassifierImpl& model,
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (world_size > 1) {
+      // The epoch's log covers the global batch: loss the mean over ranks, accuracy over all.
+      torch::Tensor totals = torch::tensor({loss_sum, static_cast<double>(correct),
+                                            static_cast<double>(seen)}, torch::kDouble);
+      RETURN_IF_ERROR(world->AllReduceSum({totals}));
+      loss_sum = totals[0].item<double>() / world_size;
+      correct = static_cast<int64_t>(totals[1].item<double>());
+      seen = static_cast<int64_t>(totals[2].item<double>());
+    }
     report.epochs.push_back({epoch, first_lr, loss_sum / batches_per_epoch,
                              static_cast<double>(correct) / seen, seconds, seen / seconds});
-    if (!options.checkpoint_path.empty()) {
+    // Rank 0 writes the checkpoint and the log; the barrier keeps every rank from going on (or
+    // stopping) before they exist, so all resume from the same file.
+    if (!options.checkpoint_path.empty() && rank == 0) {
       RETURN_IF_ERROR(SaveCheckpoint(
           options.checkpoint_path, model, *optimizer,
           {epoch + 1, LogToTensor(report.epochs), options.config_fingerprint,
            ema ? ema->state() : std::vector<torch::Tensor>()}));
     }
-    if (options.on_epoch_end) RETURN_IF_ERROR(options.on_epoch_end(report.epochs));
+    if (options.on_epoch_end && rank == 0) RETURN_IF_ERROR(options.on_epoch_end(report.epochs));
+    RETURN_IF_ERROR(world->Barrier());
     if (options.stop_after_epochs == epoch + 1) {
       return absl::AbortedError(
           absl::StrCat("stopped after epoch ", epoch + 1, " (stop_after_epochs)"));

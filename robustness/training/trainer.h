@@ -27,7 +27,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "robustness/datasets/dataset.h"
+#include "robustness/distributed/world.h"
 #include "robustness/models/image_classifier.h"
+#include "robustness/proto/model_run.pb.h"
 #include "robustness/proto/training.pb.h"
 
 namespace robustness {
@@ -64,6 +66,18 @@ struct TrainerOptions {
   // Erasing fills in the normalised space. Required only when the recipe erases.
   std::vector<float> input_mean;
   std::vector<float> input_std;
+  // Knowledge distillation (ModelRun.distillation, distillation.h): the config (nullptr = none)
+  // and its teacher, in eval mode on `device`, run without gradients on each micro-batch's
+  // training inputs. The teacher may be null only for a run that has nothing left to train (a
+  // finished checkpoint); training a step without it is FailedPrecondition.
+  const proto::DistillationConfig* distillation = nullptr;
+  ImageClassifier teacher{nullptr};
+  // The processes training together (robustness/distributed/world.h); null = CurrentWorld(),
+  // i.e. torchrun's world when the environment names one, else this process alone. With W > 1
+  // each rank loads batch_size / W images of each global batch (batch_size must divide by
+  // W x accumulation_steps), gradients are averaged over the ranks before every step, rank 0
+  // writes the checkpoint and calls on_epoch_end, and every rank resumes from that checkpoint.
+  std::shared_ptr<World> world;
 };
 
 // optimizer.peak_lr, or peak_lr x batch_size / lr_reference_batch_size with the scaling rule.

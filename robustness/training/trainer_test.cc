@@ -1,45 +1,32 @@
 #include "robustness/training/trainer.h"
 
+#include <cmath>
 #include <filesystem>
+#include <map>
 
 #include <ATen/ATen.h>
 #include <torch/nn/functional/loss.h>
 #include <torch/nn/modules/linear.h>
 
+#include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "robustness/attacks/training_pgd.h"
 #include "robustness/base/seed.h"
 #include "robustness/base/status_matchers.h"
 #include "robustness/config/parse_text_proto.h"
-#include "robustness/datasets/in_memory_dataset.h"
+#include "robustness/models/deit.h"
+#include "robustness/models/resnet.h"
+#include "robustness/training/distillation.h"
+#include "robustness/training/testing/toy_task.h"
 
 namespace robustness {
 namespace {
 
 using ::testing::HasSubstr;
 
-// A linear classifier on 1x4x4 images.
-class LinearModel : public ImageClassifierImpl {
- public:
-  LinearModel() { fc_ = register_module("fc", torch::nn::Linear(16, 3)); }
-  torch::Tensor forward(const torch::Tensor& images) override {
-    return fc_->forward(images.flatten(1));
-  }
-  torch::nn::Linear fc_{nullptr};
-};
-
-// 96 images whose class decides which quarter of the image is bright: learnable in a few epochs.
-std::shared_ptr<const Dataset> ToyDataset() {
-  at::manual_seed(5);
-  at::Tensor labels = at::randint(0, 3, {96}, at::kLong);
-  at::Tensor images = at::randint(0, 60, {96, 1, 4, 4}, at::kByte);
-  for (int64_t i = 0; i < 96; ++i) {
-    const int64_t c = labels[i].item<int64_t>();
-    images[i][0][c].fill_(250);
-  }
-  return std::make_shared<InMemoryDataset>(images, labels, 3);
-}
+using testing::LinearModel;
+using testing::ToyDataset;
 
 proto::TrainingConfig Recipe(int epochs) {
   auto config = ParseTextProtoOrDie<proto::TrainingConfig>(R"pb(
@@ -420,6 +407,118 @@ TEST(TrainModel, RejectsBadConfigBeforeTraining) {
   EXPECT_THAT(TrainModel(model, ToyDataset(), config, normalised),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("rows[1].from_epoch: must be above the previous row's 0")));
+}
+
+// Distillation (distillation.h): a fixed random teacher on the toy task.
+proto::DistillationConfig Distill(double alpha) {
+  auto config = ParseTextProtoOrDie<proto::DistillationConfig>(R"pb(
+    imported { model { num_classes: 3 } weights: "unused: the trainer takes the teacher as is" }
+    kind: SOFT tau: 2.0 kl_reduction: BATCH_MEAN)pb");
+  config.set_alpha(alpha);
+  return config;
+}
+
+std::shared_ptr<LinearModel> Teacher() {
+  at::manual_seed(123);
+  return std::make_shared<LinearModel>();
+}
+
+// alpha 0: (1 - 0) base + 0 KD, with the teacher still run: bit for bit plain training.
+TEST(TrainModel, DistillationWithAlphaZeroIsPlainTrainingBitForBit) {
+  at::manual_seed(0);
+  LinearModel plain;
+  ASSERT_THAT(TrainModel(plain, ToyDataset(), Recipe(2), TrainerOptions{}), IsOk());
+  at::manual_seed(0);
+  LinearModel distilled;
+  const proto::DistillationConfig config = Distill(0.0);
+  TrainerOptions options;
+  options.distillation = &config;
+  options.teacher = Teacher();
+  ASSERT_THAT(TrainModel(distilled, ToyDataset(), Recipe(2), options), IsOk());
+  EXPECT_TRUE(at::equal(distilled.fc_->weight, plain.fc_->weight));
+  EXPECT_TRUE(at::equal(distilled.fc_->bias, plain.fc_->bias));
+}
+
+// alpha 1: only the KD term; the student's softened outputs approach the teacher's.
+TEST(TrainModel, DistillationPullsTheStudentTowardsTheTeacher) {
+  const std::shared_ptr<const Dataset> data = ToyDataset();
+  torch::Tensor images = torch::stack({*data->Image(0), *data->Image(1), *data->Image(2),
+                                       *data->Image(3), *data->Image(4), *data->Image(5)});
+  std::shared_ptr<LinearModel> teacher = Teacher();
+  auto kl = [&](LinearModel& student) {
+    torch::NoGradGuard no_grad;
+    return SoftDistillationLoss(student.forward(images), teacher->forward(images), 2.0,
+                                proto::DistillationConfig::BATCH_MEAN)
+        .item<double>();
+  };
+  at::manual_seed(0);
+  LinearModel student;
+  const double before = kl(student);
+  const proto::DistillationConfig config = Distill(1.0);
+  TrainerOptions options;
+  options.distillation = &config;
+  options.teacher = teacher;
+  ASSERT_THAT(TrainModel(student, data, Recipe(3), options), IsOk());
+  EXPECT_LT(kl(student), 0.5 * before);
+}
+
+// A ResNet student (one output: both terms on it, where the paper's released code fails) under a
+// DeiT teacher with a distillation token; the run resumes like any other.
+TEST(TrainModel, ResNetStudentOfADeiTTeacherTrains) {
+  at::manual_seed(7);
+  auto teacher = std::make_shared<DeiTImpl>(DeiTOptions(3).image_size(4).patch_size(2)
+                                                .in_channels(1).embed_dim(8).depth(1)
+                                                .num_heads(2).distillation_token(true)
+                                                .normalize(NormalizeOptions({0.5}, {0.25})));
+  at::manual_seed(0);
+  ResNetImpl student(ResNetOptions(3, {1}).block(ResNetOptions::Block::kBasic).base_width(4)
+                         .stem(ResNetOptions::Stem::kSmall).in_channels(1)
+                         .normalize(NormalizeOptions({0.5}, {0.25})));
+  const proto::DistillationConfig config = Distill(0.5);
+  TrainerOptions options;
+  options.distillation = &config;
+  options.teacher = teacher;
+  auto report = TrainModel(student, ToyDataset(), Recipe(3), options);
+  ASSERT_THAT(report, IsOk());
+  for (const EpochLog& e : report->epochs) EXPECT_TRUE(std::isfinite(e.train_loss));
+  EXPECT_LT(report->epochs.back().train_loss, report->epochs.front().train_loss);
+}
+
+// A DeiT student with a distillation token: the base loss trains head, the KD term head_dist
+// (DeiT's split). With alpha 1 only head_dist (and the trunk) learn; head stays as initialised.
+TEST(TrainModel, DistilledDeiTTrainsTheDistillationHeadOnTheKdTerm) {
+  at::manual_seed(0);
+  DeiTImpl student(DeiTOptions(3).image_size(4).patch_size(2).in_channels(1).embed_dim(8)
+                       .depth(1).num_heads(2).distillation_token(true)
+                       .normalize(NormalizeOptions({0.5}, {0.25})));
+  std::map<std::string, torch::Tensor> before;
+  for (const auto& p : student.named_parameters()) before[p.key()] = p.value().detach().clone();
+  const proto::DistillationConfig config = Distill(1.0);
+  TrainerOptions options;
+  options.distillation = &config;
+  options.teacher = Teacher();
+  proto::TrainingConfig recipe = Recipe(2);
+  recipe.mutable_optimizer()->set_weight_decay(0);
+  ASSERT_THAT(TrainModel(student, ToyDataset(), recipe, options), IsOk());
+  for (const auto& p : student.named_parameters()) {
+    const bool same = at::equal(p.value(), before[p.key()]);
+    if (absl::StartsWith(p.key(), "head.")) {
+      EXPECT_TRUE(same) << p.key();
+    } else if (absl::StartsWith(p.key(), "head_dist.")) {
+      EXPECT_FALSE(same) << p.key();
+    }
+  }
+}
+
+TEST(TrainModel, DistillationWithoutATeacherIsAnError) {
+  LinearModel model;
+  const proto::DistillationConfig config = Distill(0.5);
+  TrainerOptions options;
+  options.name = "toy";
+  options.distillation = &config;
+  EXPECT_THAT(TrainModel(model, ToyDataset(), Recipe(2), options),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("distils a teacher, but none was given")));
 }
 
 }  // namespace

@@ -32,7 +32,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np
 from PIL import Image
 
-N32 = 300  # Fashion-MNIST images in the 32 px set (the accuracy-drop check uses them all)
+N32 = 300  # default number of Fashion-MNIST images in the 32 px set (--images32)
 DETERMINISTIC = {"defocus_blur", "zoom_blur", "brightness", "contrast", "pixelate",
                  "jpeg_compression", "saturate", "gaussian_blur"}
 NAMES = ["gaussian_noise", "shot_noise", "impulse_noise", "defocus_blur", "glass_blur",
@@ -41,7 +41,7 @@ NAMES = ["gaussian_noise", "shot_noise", "impulse_noise", "defocus_blur", "glass
          "spatter", "saturate"]
 
 
-def make_images(work):
+def make_images(work, n32):
     sets = {}
     photo = np.array(Image.open(
         "/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg").convert("RGB"))
@@ -53,13 +53,13 @@ def make_images(work):
         crops += [c, c[:, ::-1].copy()]
     sets["224"] = crops
     with gzip.open("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz") as f:
-        fm = np.frombuffer(f.read()[16:], np.uint8).reshape(-1, 28, 28)[:N32]
+        fm = np.frombuffer(f.read()[16:], np.uint8).reshape(-1, 28, 28)[:n32]
     sets["32"] = [np.stack([np.pad(x, 2)] * 3, axis=-1) for x in fm]
     for name, images in sets.items():
         d = os.path.join(work, "in_" + name, "class0")
         os.makedirs(d, exist_ok=True)
         for i, x in enumerate(images):
-            Image.fromarray(x).save(os.path.join(d, "img%03d.png" % i))
+            Image.fromarray(x).save(os.path.join(d, "img%05d.png" % i))
     return sets
 
 
@@ -90,6 +90,11 @@ def main():
     parser.add_argument("--benchmark_bin",
                         default="bazel-bin/robustness/corruptions/corruptions_benchmark")
     parser.add_argument("--timing_images", type=int, default=20)
+    parser.add_argument("--timing_only", action="store_true",
+                        help="only the images/s table (run it on an otherwise idle machine)")
+    parser.add_argument("--images32", type=int, default=N32,
+                        help="Fashion-MNIST test images in the 32 px set (at most 10000); the "
+                             "accuracy drop's sampling error shrinks as 1 / sqrt(images)")
     parser.add_argument("--weights", default="",
                         help="exported Fashion-MNIST ResNet-18 w16 (autoattack_reference.py's "
                              "docstring shows the export): adds the accuracy-drop check")
@@ -100,7 +105,7 @@ def main():
     from imagecorruptions import corrupt
 
     os.makedirs(args.work, exist_ok=True)
-    sets = make_images(args.work)
+    sets = make_images(args.work, args.images32)
     results = {"value": [], "distribution": [], "timing": [], "accuracy": []}
     model = None
     if args.weights:
@@ -112,22 +117,33 @@ def main():
         model.load_state_dict(torch.load(args.weights))
         model.eval()
         with gzip.open("/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz") as f:
-            labels = torch.tensor(np.frombuffer(f.read()[8:], np.uint8)[:N32].astype(np.int64))
+            labels = torch.tensor(np.frombuffer(f.read()[8:], np.uint8)[:args.images32].astype(np.int64))
 
-    def accuracy(batch):
-        """The model on 32 px RGB images cropped back to 28 x 28, channel 0 (the grey input)."""
+    def correct(batch):
+        """Per image, whether the model is right on 32 px RGB images cropped back to 28 x 28,
+        channel 0 (the grey input)."""
         import torch
         x = torch.tensor(batch[:, 2:30, 2:30, 0] / 255.0, dtype=torch.float32)[:, None]
         with torch.no_grad():
-            return 100.0 * float((model(x).argmax(1) == labels).float().mean())
+            return np.concatenate([(model(x[i:i + 500]).argmax(1) == labels[i:i + 500]).numpy()
+                                   for i in range(0, len(x), 500)]).astype(np.float64)
+
+    def accuracy_row(row, src, ours, ref):
+        """Accuracies in %, and the standard error of (drop ours - drop reference) in points:
+        the two sides draw independently, so per image the outcome difference ours - ref has
+        variance var(ours) + var(ref) (no pairing within a draw)."""
+        c0, co, cr = correct(src), correct(ours), correct(ref)
+        se = 100.0 * np.sqrt((co.var() + cr.var()) / len(co))
+        return dict(row, clean=100.0 * c0.mean(), ours=100.0 * co.mean(), ref=100.0 * cr.mean(),
+                    se_diff=float(se))
     for set_name, images in sets.items():
-        ours_dir = run_ours(args, set_name)
-        for c in NAMES:
+        ours_dir = None if args.timing_only else run_ours(args, set_name)
+        for c in NAMES if not args.timing_only else []:
             for s in range(1, 6):
                 ours, ref, src = [], [], []
                 np.random.seed(s)
                 for i, x in enumerate(images):
-                    p = os.path.join(ours_dir, c, str(s), "class0", "img%03d.png" % i)
+                    p = os.path.join(ours_dir, c, str(s), "class0", "img%05d.png" % i)
                     ours.append(np.array(Image.open(p).convert("RGB")).astype(np.float64))
                     ref.append(corrupt(x, corruption_name=c, severity=s).astype(np.float64))
                     src.append(x.astype(np.float64))
@@ -139,12 +155,10 @@ def main():
                                max=float(d.max()))
                     results["value"].append(row)
                     if model is not None and set_name == "32":
-                        results["accuracy"].append(dict(row, clean=accuracy(src),
-                                                        ours=accuracy(ours), ref=accuracy(ref)))
+                        results["accuracy"].append(accuracy_row(row, src, ours, ref))
                 else:
                     if model is not None and set_name == "32":
-                        results["accuracy"].append(dict(row, clean=accuracy(src),
-                                                        ours=accuracy(ours), ref=accuracy(ref)))
+                        results["accuracy"].append(accuracy_row(row, src, ours, ref))
                     do, dr = ours - src, ref - src
                     row.update(mean_ours=float(do.mean()), mean_ref=float(dr.mean()),
                                std_ours=float(do.std()), std_ref=float(dr.std()),
@@ -169,7 +183,8 @@ def main():
             ref_rate = len(xs) / (time.perf_counter() - t)
             results["timing"].append({"size": set_name, "corruption": c, "reference": ref_rate,
                                       "ours": bench.get(c)})
-    with open(os.path.join(args.work, "comparison.json"), "w") as f:
+    with open(os.path.join(args.work, "timing.json" if args.timing_only else "comparison.json"),
+              "w") as f:
         json.dump(results, f, indent=1)
     print("## Deterministic corruptions: |ours - reference| in grey levels\n")
     print("| size | corruption | severity | mean | p99 | max |\n| --- | --- | ---: | ---: | ---: | ---: |")
@@ -183,13 +198,27 @@ def main():
             r["size"], r["corruption"], r["severity"], r["mean_ours"], r["mean_ref"],
             r["std_ours"], r["std_ref"], r["abs_ours"], r["abs_ref"]))
     if results["accuracy"]:
-        print("\n## Accuracy of a fixed model (Fashion-MNIST ResNet-18 w16, %d images at 32 px)\n" % N32)
-        print("| corruption | severity | clean | ours | reference | drop ours / reference |")
-        print("| --- | ---: | ---: | ---: | ---: | ---: |")
+        print("\n## Accuracy of a fixed model (Fashion-MNIST ResNet-18 w16, %d images at 32 px)\n"
+              % args.images32)
+        print("| corruption | severity | clean | ours | reference | drop ours / reference | s.e. |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
         for r in results["accuracy"]:
             dro, drr = r["clean"] - r["ours"], r["clean"] - r["ref"]
-            print("| %s | %d | %.1f | %.1f | %.1f | %.1f / %.1f |" % (
-                r["corruption"], r["severity"], r["clean"], r["ours"], r["ref"], dro, drr))
+            print("| %s | %d | %.1f | %.1f | %.1f | %.1f / %.1f | %.2f |" % (
+                r["corruption"], r["severity"], r["clean"], r["ours"], r["ref"], dro, drr,
+                r["se_diff"]))
+        print("\n## Accuracy drop averaged over the 5 severities, ours / reference (points)\n")
+        print("| corruption | drop ours | drop reference | relative gap | s.e. of the gap |")
+        print("| --- | ---: | ---: | ---: | ---: |")
+        for c in NAMES:
+            rows = [r for r in results["accuracy"] if r["corruption"] == c]
+            if not rows:
+                continue
+            dro = np.mean([r["clean"] - r["ours"] for r in rows])
+            drr = np.mean([r["clean"] - r["ref"] for r in rows])
+            se = np.sqrt(np.sum([r["se_diff"] ** 2 for r in rows])) / len(rows)
+            print("| %s | %.2f | %.2f | %+.1f%% | %.2f |" % (
+                c, dro, drr, 100.0 * (dro - drr) / drr if drr else 0.0, se))
     print("\n## Images/s on one core, severity 3\n")
     print("| size | corruption | reference | ours | ratio |\n| --- | --- | ---: | ---: | ---: |")
     for r in results["timing"]:

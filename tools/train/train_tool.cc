@@ -11,6 +11,7 @@
 #include "robustness/config/composed_config.h"
 #include "robustness/config/require_fields.h"
 #include "robustness/datasets/dataset_factory.h"
+#include "robustness/distributed/world.h"
 #include "robustness/evaluation/robust_accuracy.h"
 #include "robustness/harness/experiment.h"
 #include "robustness/harness/model_store.h"
@@ -18,17 +19,23 @@
 
 namespace robustness {
 
-absl::StatusOr<tools::TrainResult> RunTrainTool(const TrainToolOptions& options) {
+absl::StatusOr<tools::TrainConfig> LoadTrainConfig(const std::string& config_path,
+                                                   const std::string& set_fragment) {
   tools::TrainConfig config;
   ConfigOrigins origins;
-  const std::string source = options.config_path;
-  RETURN_IF_ERROR(ReadComposedConfigWithFragment(options.config_path, options.set_fragment,
-                                                 &config, &origins));
+  const std::string& source = config_path;
+  RETURN_IF_ERROR(ReadComposedConfigWithFragment(config_path, set_fragment, &config, &origins));
   RETURN_IF_ERROR(RequireAllFieldsSet(config, source));
   RETURN_IF_ERROR(ValidateRuntimeBlock(config.runtime(), "runtime", source, origins));
   RETURN_IF_ERROR(ValidateDataBlock(config.train_data(), "train_data", source, origins));
   RETURN_IF_ERROR(ValidateDataBlock(config.test_data(), "test_data", source, origins));
   RETURN_IF_ERROR(ValidateModelRun(config.run(), "run", config.train_data(), source, origins));
+  return config;
+}
+
+absl::StatusOr<tools::TrainResult> RunTrainTool(const TrainToolOptions& options) {
+  ASSIGN_OR_RETURN(const tools::TrainConfig config,
+                   LoadTrainConfig(options.config_path, options.set_fragment));
   ASSIGN_OR_RETURN(torch::Device device, ParseDevice(config.runtime().device(), true));
   ConfigureRuntime(config.runtime().seed(), config.runtime().num_threads());
 
@@ -40,6 +47,7 @@ absl::StatusOr<tools::TrainResult> RunTrainTool(const TrainToolOptions& options)
   obtain.device = device;
   obtain.data_loader_threads = config.runtime().data_loader_threads();
   obtain.command_line = options.command_line;
+  obtain.teacher_store_root = options.store_root;  // a stored distillation teacher lives there
   StoredModel stored;
   if (options.output_dir.empty()) {
     ASSIGN_OR_RETURN(ModelStore store, ModelStore::Open(options.store_root));
@@ -67,9 +75,12 @@ absl::StatusOr<tools::TrainResult> RunTrainTool(const TrainToolOptions& options)
   }
   result.set_clean_accuracy(100.0 * report.clean_accuracy);
   result.set_num_test_images(report.num_images);
+  if (!options.export_path.empty()) result.set_exported_weights(options.export_path);
+  // Under torchrun every rank trained and evaluated (sharded); rank 0 writes.
+  ASSIGN_OR_RETURN(std::shared_ptr<World> world, CurrentWorld());
+  if (!world->is_main()) return result;
   if (!options.export_path.empty()) {
     RETURN_IF_ERROR(ExportWeightsFile(*stored.model, options.export_path));
-    result.set_exported_weights(options.export_path);
   }
   ASSIGN_OR_RETURN(std::string json, ToResultJson(result));
   RETURN_IF_ERROR(WriteFileAtomically(stored.dir + "/train_result.json", json));

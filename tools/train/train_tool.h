@@ -15,10 +15,15 @@ struct TrainToolOptions {
   std::string config_path;   // a TrainConfig text proto
   std::string set_fragment;  // "" or TrainConfig text that overrides the file's fields
   std::string output_dir;    // "" = the model store
-  std::string store_root;    // when output_dir is ""
+  std::string store_root;    // when output_dir is "" (and for a stored distillation teacher)
   std::string export_path;   // "" or a .pth file for Python's torch.load
   std::string command_line;
 };
+
+// The config as RunTrainTool uses it: composed (includes, the --set fragment), every field set,
+// every block range-checked (errors name file:line and field).
+absl::StatusOr<tools::TrainConfig> LoadTrainConfig(const std::string& config_path,
+                                                   const std::string& set_fragment);
 
 // Errors: config (file:line, or "--set:line:col" for the fragment), data, weights, a folder of
 // another fingerprint or in use, training and IO errors.

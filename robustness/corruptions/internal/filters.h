@@ -13,6 +13,12 @@
 
 namespace robustness::corruptions_internal {
 
+// Turns OpenCV's own thread pool off for the whole process (cv::setNumThreads(0)), once: the
+// corruptions parallelise over images (Corruptor::ApplyBatch, tools/corrupt), and OpenCV's pool
+// only added spinning threads to a 32 px spatter (2x its time on one core). Results do not
+// depend on OpenCV's thread count.
+void UseSerialOpenCv();
+
 enum class Border { kNearest, kReflect };
 
 // out[i] = sum_t weights[t] rows[t][i] for i < n, terms added in t order: a correlation whose
