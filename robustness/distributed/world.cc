@@ -302,6 +302,11 @@ absl::StatusOr<torch::Tensor> World::AllGather(const torch::Tensor& local) {
   return torch::cat(parts);
 }
 
+std::FILE* World::progress_stream() const {
+  static std::FILE* const dev_null = std::fopen("/dev/null", "w");
+  return is_main() || dev_null == nullptr ? stderr : dev_null;
+}
+
 absl::StatusOr<std::shared_ptr<World>> CurrentWorld() {
   static std::once_flag once;
   static absl::StatusOr<std::shared_ptr<World>>* world = nullptr;

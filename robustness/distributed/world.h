@@ -14,6 +14,7 @@
 #define ROBUSTNESS_DISTRIBUTED_WORLD_H_
 
 #include <chrono>
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <string>
@@ -72,6 +73,10 @@ class World {
   // Every rank's `local` (the same dtype and trailing shape; any length along dim 0, which may
   // differ by rank) concatenated along dim 0 in rank order, on every rank. CPU tensors.
   absl::StatusOr<torch::Tensor> AllGather(const torch::Tensor& local);
+
+  // Where this rank's progress lines go: stderr on rank 0, /dev/null on the others (one line
+  // per run, not one per rank).
+  std::FILE* progress_stream() const;
 
  private:
   struct Impl;

@@ -198,9 +198,8 @@ absl::StatusOr<AutoAttackEvalReport> EvaluateAutoAttack(ImageClassifierImpl& mod
   std::vector<bool> batch_counted(num_batches, false);
   LOG(INFO) << "autoattack " << options.name << ": " << num_units << " units (batch x radius) on "
             << layout.workers << " worker(s) x " << layout.threads_per_worker << " thread(s)";
-  static std::FILE* const kDevNull = std::fopen("/dev/null", "w");
   ProgressLine progress(absl::StrCat("autoattack ", options.name), std::max<int64_t>(1, num_units),
-                        "img", 5.0, world->is_main() || kDevNull == nullptr ? stderr : kDevNull);
+                        "img", 5.0, world->progress_stream());
   RETURN_IF_ERROR(RunUnits(layout, num_units, [&](int64_t unit) -> absl::Status {
     const int64_t b = unit / num_radii;
     const int r = static_cast<int>(unit % num_radii);

@@ -109,9 +109,8 @@ absl::StatusOr<RobustnessReport> EvaluateRobustness(ImageClassifierImpl& model,
   int64_t units_done = 0, seen = 0, clean_seen = 0;
   std::vector<bool> batch_counted(num_batches, false);
   std::vector<int64_t> robust_seen(num_radii, 0), radius_seen(num_radii, 0);
-  static std::FILE* const kDevNull = std::fopen("/dev/null", "w");
   ProgressLine progress(absl::StrCat("attack ", options.name), num_units, "img", 5.0,
-                        world->is_main() || kDevNull == nullptr ? stderr : kDevNull);
+                        world->progress_stream());
   RETURN_IF_ERROR(RunUnits(layout, num_units, [&](int64_t unit) -> absl::Status {
     const int64_t b = unit / std::max(1, num_radii);
     const int r = static_cast<int>(unit % std::max(1, num_radii));

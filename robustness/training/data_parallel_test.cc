@@ -10,6 +10,7 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/serialize.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
 #include "gmock/gmock.h"
@@ -59,6 +60,20 @@ int RunWorker() {
   if (!world.ok()) {
     std::fprintf(stderr, "worker: %s\n", world.status().ToString().c_str());
     return 3;
+  }
+  if (std::getenv("DP_TEST_SPLIT") != nullptr) {
+    // Batch 16 in 16 micro-batches: valid for one process, not for 2 (8 images per rank).
+    LinearModel model;
+    proto::TrainingConfig config = Recipe();
+    config.set_accumulation_steps(16);
+    TrainerOptions options;
+    options.world = *world;
+    absl::StatusOr<TrainingReport> report = TrainModel(model, ToyDataset(), config, options);
+    const bool named = absl::IsInvalidArgument(report.status()) &&
+                       absl::StrContains(report.status().message(),
+                                         "must be divisible by the world size 2 times "
+                                         "accumulation_steps 16");
+    return named ? 0 : 6;
   }
   const std::string dir = std::getenv("DP_TEST_DIR");
   const int stop = std::atoi(std::getenv("DP_TEST_STOP"));
@@ -125,16 +140,17 @@ TEST(DataParallel, AResumedTwoProcessRunEqualsTheUninterruptedOne) {
   EXPECT_TRUE(torch::equal(a[1], b[1]));
 }
 
+// A recipe one process runs but 2 cannot split: both ranks stop with an error naming it.
 TEST(DataParallel, ABatchTheWorldCannotSplitIsAClearError) {
-  // A world of 2 is faked by a config check only a real world reaches: batch 16 with 3
-  // micro-batches cannot split; one process reports it through the ordinary validation.
   LinearModel model;
   proto::TrainingConfig config = Recipe();
-  config.set_accumulation_steps(3);
+  config.set_accumulation_steps(16);
+  config.set_epochs(2);
   TrainerOptions options;
   options.world = World::Single();
-  EXPECT_THAT(TrainModel(model, ToyDataset(), config, options),
-              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr("accumulation")));
+  ASSERT_THAT(TrainModel(model, ToyDataset(), config, options), IsOk());
+  EXPECT_EQ(RunLoopbackRanks(2, "DP_TEST_WORKER", {"DP_TEST_SPLIT=1"}),
+            std::vector<int>({0, 0}));
 }
 
 }  // namespace

@@ -227,15 +227,15 @@ absl::StatusOr<TrainingReport> TrainModel(ImageClassifierImpl& model,
     for (const auto& p : model.named_parameters()) state.push_back(p.value());
     for (const auto& b : model.named_buffers()) state.push_back(b.value());
     RETURN_IF_ERROR(world->Broadcast(state, /*root=*/0));
+    // A fresh EMA starts from the broadcast weights (a resumed one came from the checkpoint).
+    if (ema && report.resumed_after_epochs == 0) ema.emplace(model, config.model_ema().decay());
     // The default generator (DeiT's drop-path masks) gets a seed per rank, as DeiT seeds
     // seed + rank: otherwise every rank would drop the same positions of its part.
     at::manual_seed(DeriveSeed(options.seed, {kRankStream + static_cast<uint64_t>(rank)}));
   }
   std::vector<torch::Tensor> buffers;
   for (const auto& b : model.named_buffers()) buffers.push_back(b.value());
-  // Only rank 0 prints progress; the others' lines go nowhere.
-  static std::FILE* const kDevNull = std::fopen("/dev/null", "w");
-  std::FILE* progress_out = rank == 0 || kDevNull == nullptr ? stderr : kDevNull;
+  std::FILE* progress_out = world->progress_stream();  // stderr on rank 0 only
   // Seeds of per-rank draws (MixUp pairs, attack starts): the single-process streams on rank 0 of
   // 1; with W > 1 each rank its own (as DeiT seeds seed + rank).
   auto rank_stream = [&](std::initializer_list<uint64_t> keys) {
