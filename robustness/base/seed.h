@@ -44,6 +44,10 @@ enum SeedStream : uint64_t {
   kAdversarialTrainingStream = 7,
   // Corruptions: (seed, kCorruptionStream, corruption, severity, image index).
   kCorruptionStream = 8,
+  // Texture dictionaries: (seed, kTextureStream, class, 0 = K-means starts | 1 = synthesis noise).
+  kTextureStream = 9,
+  // Texture Patch Attack: (seed, kPatchAttackStream, image index).
+  kPatchAttackStream = 10,
   // Data-parallel training (W > 1 processes): appended to a per-rank stream's keys as
   // kRankStream + rank, so each rank draws its own MixUp pairs and attack starts.
   kRankStream = 1000,

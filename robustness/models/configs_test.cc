@@ -30,6 +30,8 @@ const std::map<std::string, int64_t>& ExpectedParameters() {
       {"deit_s", 22050664},     {"deit_b", 86567656},     {"hybrid_deit", 12633896},
       {"fashion_mnist_resnet18_w16", 701178},  // experiments/table1_vanilla_robustness
       {"fashion_mnist_deit_p7_d96", 678730},
+      {"vgg19", 143667240},                    // torchvision.models.vgg19()
+      {"fashion_mnist_vgg_features", 171770},  // experiments/table3_patch_attack's dictionary
   };
   return *expected;
 }

@@ -14,6 +14,7 @@
 #include "robustness/models/deit.h"
 #include "robustness/models/normalize.h"
 #include "robustness/models/resnet.h"
+#include "robustness/models/vgg.h"
 
 namespace robustness {
 namespace {
@@ -199,12 +200,56 @@ DeiTOptions ToDeiTOptions(const DeiTConfig& d, const ModelConfig& config) {
       .normalize(ToNormalizeOptions(config.normalization()));
 }
 
+absl::Status ValidateVGG(const proto::VGGConfig& v, int64_t image_size) {
+  if (v.stage_convs_size() == 0) return Invalid("vgg.stage_convs", "is empty");
+  if (v.stage_widths_size() != v.stage_convs_size()) {
+    return Invalid("vgg.stage_widths", absl::StrCat("has ", v.stage_widths_size(),
+                                                    " entries, stage_convs has ",
+                                                    v.stage_convs_size()));
+  }
+  for (int i = 0; i < v.stage_convs_size(); ++i) {
+    if (v.stage_convs(i) < 1) {
+      return Invalid(absl::StrCat("vgg.stage_convs[", i, "]"),
+                     absl::StrCat("must be >= 1, got ", v.stage_convs(i)));
+    }
+    if (v.stage_widths(i) < 1) {
+      return Invalid(absl::StrCat("vgg.stage_widths[", i, "]"),
+                     absl::StrCat("must be >= 1, got ", v.stage_widths(i)));
+    }
+  }
+  if (v.stage_convs_size() > 30 || image_size < (int64_t{1} << v.stage_convs_size())) {
+    return Invalid("vgg.stage_convs",
+                   absl::StrCat(v.stage_convs_size(), " stages halve the image ",
+                                v.stage_convs_size(), " times (rounding down); image_size ",
+                                image_size, " is smaller than 2^", v.stage_convs_size()));
+  }
+  RETURN_IF_ERROR(CheckPositive(v.has_pool_size(), v.pool_size(), "vgg.pool_size"));
+  RETURN_IF_ERROR(
+      CheckPositive(v.has_classifier_width(), v.classifier_width(), "vgg.classifier_width"));
+  if (!v.has_dropout()) return Invalid("vgg.dropout", "is not set");
+  if (!(v.dropout() >= 0 && v.dropout() < 1)) {
+    return Invalid("vgg.dropout", absl::StrCat("must be in [0, 1), got ", v.dropout()));
+  }
+  return absl::OkStatus();
+}
+
+VGGOptions ToVGGOptions(const proto::VGGConfig& v, const ModelConfig& config) {
+  return VGGOptions(config.num_classes(), config.in_channels())
+      .stage_convs(std::vector<int64_t>(v.stage_convs().begin(), v.stage_convs().end()))
+      .stage_widths(std::vector<int64_t>(v.stage_widths().begin(), v.stage_widths().end()))
+      .pool_size(v.pool_size())
+      .classifier_width(v.classifier_width())
+      .dropout(v.dropout())
+      .normalize(ToNormalizeOptions(config.normalization()));
+}
+
 // `config` has passed ValidateModelConfig.
 ImageClassifier Build(const ModelConfig& config) {
   if (config.has_resnet()) {
     return std::make_shared<ResNetImpl>(ToResNetOptions(config.resnet(), config));
   }
   if (config.has_deit()) return std::make_shared<DeiTImpl>(ToDeiTOptions(config.deit(), config));
+  if (config.has_vgg()) return std::make_shared<VGGImpl>(ToVGGOptions(config.vgg(), config));
   CHECK(config.has_hybrid_deit()) << "unvalidated ModelConfig without an architecture";
   return std::make_shared<DeiTImpl>(
       ToDeiTOptions(config.hybrid_deit().encoder(), config)
@@ -277,10 +322,12 @@ absl::Status ValidateModelConfig(const ModelConfig& config) {
       return ValidateDeiT(config.deit(), config.image_size(), "deit");
     case ModelConfig::kHybridDeit:
       return ValidateHybridDeiT(config.hybrid_deit(), config.image_size());
+    case ModelConfig::kVgg:
+      return ValidateVGG(config.vgg(), config.image_size());
     case ModelConfig::ARCHITECTURE_NOT_SET:
       break;
   }
-  return Invalid("architecture", "none of resnet, deit or hybrid_deit is set");
+  return Invalid("architecture", "none of resnet, deit, hybrid_deit or vgg is set");
 }
 
 absl::StatusOr<ImageClassifier> CreateModel(const ModelConfig& config) {
@@ -321,6 +368,13 @@ std::string ArchitectureName(const ModelConfig& config) {
     if (r.activation() != proto::RELU) absl::StrAppend(&backbone, ", ", ActivationName(r));
     return absl::StrCat("HybridDeiT[", backbone, NormSuffix(r), " -> ",
                         EncoderName(config.hybrid_deit().encoder()), "]");
+  }
+  if (config.has_vgg()) {
+    // "VGG[2-2-4-4-4, w64-128-256-512-512, fc4096]": VGG-19.
+    const proto::VGGConfig& v = config.vgg();
+    return absl::StrCat("VGG[", absl::StrJoin(v.stage_convs(), "-"), ", w",
+                        absl::StrJoin(v.stage_widths(), "-"), ", fc",
+                        OrUnknown(v.has_classifier_width(), v.classifier_width()), "]");
   }
   return "UnknownArchitecture";
 }

@@ -198,7 +198,7 @@ INSTANTIATE_TEST_SUITE_P(
          [](C& c) { c.mutable_resnet()->mutable_ghost_batch_norm()->set_virtual_batch_size(0); },
          "model.resnet.ghost_batch_norm.virtual_batch_size: must be >= 1, got 0"},
         {kResNet, "NoArchitecture", [](C& c) { c.clear_resnet(); },
-         "model.architecture: none of resnet, deit or hybrid_deit is set"},
+         "model.architecture: none of resnet, deit, hybrid_deit or vgg is set"},
         {kDeiT, "PatchDividesImage", [](C& c) { c.mutable_deit()->set_patch_size(5); },
          "model.deit.patch_size: image_size 28 is not divisible by patch_size 5"},
         {kDeiT, "PatchUnset", [](C& c) { c.mutable_deit()->clear_patch_size(); },

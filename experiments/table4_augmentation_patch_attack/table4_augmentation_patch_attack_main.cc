@@ -1,0 +1,29 @@
+// Table 4: the CNN with subsets of {RandAugment, MixUp, CutMix} under the Texture Patch Attack.
+//   bazel run //experiments/table4_augmentation_patch_attack
+#include <string>
+#include <vector>
+
+#include "experiments/patch_attack/patch_attack_table.h"
+#include "experiments/table4_augmentation_patch_attack/table4_augmentation_patch_attack.h"
+#include "robustness/base/process_setup.h"
+#include "robustness/harness/experiment_main.h"
+
+int main(int argc, char** argv) {
+  robustness::PrepareTensorProcess(argv);
+  return robustness::ExperimentMain(
+      argc, argv,
+      {"table4_augmentation_patch_attack",
+       "The paper's Table 4: the CNN trained with subsets of DeiT's augmentations, clean and "
+       "under the Texture Patch Attack.",
+       "experiments/table4_augmentation_patch_attack/configs/fashion_mnist.pbtxt",
+       "results.{json,md}, tpa_accuracy_vs_patches.svg, examples_<row>_<j>.png"},
+      [](const std::string& config, const std::string& output_dir,
+         const robustness::HarnessOptions& options)
+          -> absl::StatusOr<std::vector<robustness::harness::ModelResult>> {
+        auto result = robustness::RunPatchAttackTable("table4_augmentation_patch_attack", config, output_dir,
+                                                      options, robustness::RenderTable4Markdown);
+        if (!result.ok()) return result.status();
+        return std::vector<robustness::harness::ModelResult>(result->models().begin(),
+                                                             result->models().end());
+      });
+}
