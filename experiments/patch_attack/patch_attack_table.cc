@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "robustness/attacks/texture_patch_attack.h"
 #include "robustness/augmentation/transform_factory.h"
+#include "robustness/base/atomic_file.h"
 #include "robustness/base/sha256.h"
 #include "robustness/base/status_macros.h"
 #include "robustness/config/text_proto_file.h"
@@ -32,11 +33,14 @@ using experiments::PatchAttackTableResult;
 
 namespace {
 
-absl::Status Located(const absl::Status& s, const std::string& field, const std::string& source,
-                     const ConfigOrigins& origins) {
-  if (s.ok()) return s;
-  const std::string where = origins.Find(field);
-  return absl::Status(s.code(), absl::StrCat(where.empty() ? source : where, ": ", s.message()));
+// `status` located by the config's origins (ConfigOrigins::Annotate: its message starts with a
+// field path below `prefix`), else by the config file itself.
+absl::Status Located(const absl::Status& status, const std::string& prefix,
+                     const std::string& source, const ConfigOrigins& origins) {
+  if (status.ok()) return status;
+  const absl::Status annotated = origins.Annotate(status, prefix);
+  if (annotated.message() != status.message()) return annotated;
+  return absl::Status(status.code(), absl::StrCat(source, ": ", prefix, status.message()));
 }
 
 struct FeatureNetwork {
@@ -99,7 +103,7 @@ absl::Status ValidatePatchAttackTableConfig(const PatchAttackTableConfig& c,
       return Located(absl::InvalidArgumentError(absl::StrCat(
                          "models[", i, "].model: every row needs the same classes, channels and ",
                          "image size (one dictionary serves them all)")),
-                     absl::StrCat("models[", i, "].model"), source, origins);
+                     "", source, origins);
     }
   }
   const proto::ModelConfig* feature = nullptr;
@@ -108,8 +112,8 @@ absl::Status ValidatePatchAttackTableConfig(const PatchAttackTableConfig& c,
         ValidateModelRun(d.stored(), "dictionary.stored", c.train_data(), source, origins));
     feature = &d.stored().model();
   } else if (d.has_imported()) {
-    RETURN_IF_ERROR(Located(ValidateModelConfig(d.imported().model()), "dictionary.imported.model",
-                            source, origins));
+    RETURN_IF_ERROR(
+        Located(ValidateModelConfig(d.imported().model()), "dictionary.imported.", source, origins));
     feature = &d.imported().model();
   } else {
     return absl::InvalidArgumentError(
@@ -118,23 +122,23 @@ absl::Status ValidatePatchAttackTableConfig(const PatchAttackTableConfig& c,
   if (!feature->has_vgg()) {
     return Located(absl::InvalidArgumentError(
                        "dictionary: the feature network must be a VGG (model.vgg)"),
-                   "dictionary", source, origins);
+                   "", source, origins);
   }
   if (feature->num_classes() != num_classes || feature->in_channels() != channels) {
     return Located(absl::InvalidArgumentError(absl::StrCat(
                        "dictionary: the feature network has ", feature->num_classes(),
                        " classes and ", feature->in_channels(), " channels, the rows ",
                        num_classes, " and ", channels)),
-                   "dictionary", source, origins);
+                   "", source, origins);
   }
   if (d.texture_size() != image_size) {
     return Located(absl::InvalidArgumentError(absl::StrCat(
                        "dictionary.texture_size: ", d.texture_size(),
                        ", the rows' images are ", image_size, " px")),
-                   "dictionary.texture_size", source, origins);
+                   "", source, origins);
   }
-  RETURN_IF_ERROR(Located(ValidateTextureDictionaryConfig(d, "dictionary", num_classes),
-                          "dictionary", source, origins));
+  RETURN_IF_ERROR(Located(ValidateTextureDictionaryConfig(d, "dictionary", num_classes), "",
+                          source, origins));
   // The attack draws its textures from classes the dictionary must have.
   const int texture_class = c.tpa().attack().texture_class();
   const std::set<int> built(d.classes().begin(), d.classes().end());
@@ -142,20 +146,20 @@ absl::Status ValidatePatchAttackTableConfig(const PatchAttackTableConfig& c,
     return Located(absl::InvalidArgumentError(absl::StrCat(
                        "tpa.attack.texture_class: ", texture_class,
                        " is not among dictionary.classes")),
-                   "tpa.attack.texture_class", source, origins);
+                   "", source, origins);
   }
   if (!d.classes().empty() && texture_class < 0 &&
       static_cast<int64_t>(built.size()) != num_classes) {
     return Located(absl::InvalidArgumentError(absl::StrCat(
                        "tpa.attack.texture_class: -1 draws textures of any class, but "
                        "dictionary.classes lists ", built.size(), " of ", num_classes)),
-                   "tpa.attack.texture_class", source, origins);
+                   "", source, origins);
   }
   const int64_t known =
       c.test_data().subset_size() > 0 ? c.test_data().subset_size() : int64_t{1} << 40;
   return Located(ValidatePatchAttackEvalConfig(c.tpa(), "tpa", known, image_size,
                                                d.texture_size(), num_classes),
-                 "tpa", source, origins);
+                 "", source, origins);
 }
 
 std::string TextureDictionaryDir(const std::string& store_root, const std::string& name,
@@ -187,7 +191,8 @@ absl::StatusOr<TextureDictionary> ObtainTextureDictionary(
   DictionaryBuildOptions build;
   build.device = run.device();
   absl::StatusOr<proto::TextureDictionaryManifest> manifest = BuildTextureDictionary(
-      record->dir(), *feature.vgg, feature.weights_sha256, *train, config.dictionary(), build);
+      record->dir(), *feature.vgg, record->feature_network(), feature.weights_sha256, *train,
+      config.dictionary(), build);
   if (!manifest.ok()) return manifest.status();
   double built = 0;
   for (const auto& e : manifest->classes()) built += e.seconds();
@@ -295,9 +300,11 @@ absl::StatusOr<PatchAttackTableResult> RunPatchAttackTable(
     for (size_t j = 0; j < report.examples.size(); ++j) {
       const std::string file = absl::StrCat("examples_", row, "_", j, ".png");
       const int64_t scale = std::max<int64_t>(1, 112 / image_size);
-      RETURN_IF_ERROR(WritePng(absl::StrCat(output_dir, "/", file),
-                               SideBySide(report.examples[j].first, report.examples[j].second,
-                                          scale)));
+      const torch::Tensor strip =
+          SideBySide(report.examples[j].first, report.examples[j].second, scale);
+      RETURN_IF_ERROR(WriteFileAtomicallyWith(
+          absl::StrCat(output_dir, "/", file),
+          [&](const std::string& temp) { return WritePng(temp, strip); }));
       r->add_example_files(file);
     }
   }

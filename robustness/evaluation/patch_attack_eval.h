@@ -6,10 +6,11 @@
 // the attack on them, which "succeeds" after its 3-step minimum): the accuracy is the same, and
 // their 0 queries are left out of the query statistics, which cover attacked images only.
 //
-// Per image i the randomness comes from DeriveSeed(seed, {kPatchAttackStream, i}): first the
-// texture class (texture_class -1: uniform over the classes other than the label, or the target),
-// then the target (targeted: uniform over the other classes, drawn before the texture class),
-// then the agents. So an image's outcome does not depend on which other images are evaluated.
+// Per image i the randomness comes from DeriveSeed(seed, {kPatchAttackStream, i}), drawn in this
+// order: the target (targeted only: uniform over the classes other than the label), the texture
+// class (texture_class -1: uniform over the classes other than the label when non-targeted; the
+// target itself when targeted, drawing nothing), then the agents. So an image's outcome does not
+// depend on which other images are evaluated.
 #ifndef ROBUSTNESS_EVALUATION_PATCH_ATTACK_EVAL_H_
 #define ROBUSTNESS_EVALUATION_PATCH_ATTACK_EVAL_H_
 

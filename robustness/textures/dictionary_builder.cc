@@ -15,7 +15,6 @@
 #include "robustness/base/sha256.h"
 #include "robustness/base/status_macros.h"
 #include "robustness/config/text_proto_file.h"
-#include "robustness/models/model_factory.h"
 #include "robustness/textures/kmeans.h"
 #include "robustness/textures/style_features.h"
 #include "robustness/textures/texture_dictionary.h"
@@ -62,17 +61,17 @@ absl::StatusOr<ClassFeatures> DescribeClass(VGGImpl& vgg, const Dataset& train, 
       ASSIGN_OR_RETURN(torch::Tensor image, LoadImage(train, indices[i], config.texture_size()));
       images.push_back(image);
     }
-    torch::Tensor x = torch::stack(images).to(device);
-    torch::Tensor correct;
-    {
-      torch::NoGradGuard no_grad;
-      correct = vgg.forward(x).argmax(1) == label;
-    }
-    x = x.index({correct});
+    const torch::Tensor x_all = torch::stack(images).to(device);
+    // One pass gives both the correctness filter and Grad-CAM (CAM of class `label`, which is
+    // each kept image's argmax, as the reference's after its filter).
+    const torch::Tensor classes = torch::full({x_all.size(0)}, label, torch::kLong).to(device);
+    torch::Tensor logits;
+    const torch::Tensor cam_all = GradCam(vgg, x_all, classes, &logits);
+    const torch::Tensor correct = logits.argmax(1) == label;
+    const torch::Tensor x = x_all.index({correct});
     out.correct += static_cast<int>(x.size(0));
     if (x.size(0) == 0) continue;
-    const torch::Tensor classes = torch::full({x.size(0)}, label, torch::kLong).to(device);
-    const torch::Tensor cam = GradCam(vgg, x, classes);
+    const torch::Tensor cam = cam_all.index({correct});
     torch::NoGradGuard no_grad;
     const std::vector<torch::Tensor> maps =
         vgg.FeatureMaps(x, vgg.StyleLayers(), /*average_pool=*/true);
@@ -153,8 +152,8 @@ absl::Status ValidateTextureDictionaryConfig(const proto::TextureDictionaryConfi
 }
 
 absl::StatusOr<proto::TextureDictionaryManifest> BuildTextureDictionary(
-    const std::string& dir, VGGImpl& vgg, const std::string& feature_weights_sha256,
-    const Dataset& train, const proto::TextureDictionaryConfig& config,
+    const std::string& dir, VGGImpl& vgg, const std::string& feature_network,
+    const std::string& feature_weights_sha256, const Dataset& train, const proto::TextureDictionaryConfig& config,
     const DictionaryBuildOptions& options) {
   RETURN_IF_ERROR(ValidateTextureDictionaryConfig(config, "dictionary", train.num_classes()));
   if (vgg.options().num_classes() != train.num_classes()) {
@@ -185,7 +184,7 @@ absl::StatusOr<proto::TextureDictionaryManifest> BuildTextureDictionary(
     manifest.set_channels(static_cast<int32_t>(probe.size(0)));
     manifest.set_texture_size(config.texture_size());
     manifest.set_textures_per_class(config.textures_per_class());
-    manifest.set_feature_network(absl::StrCat("VGG", c10::str(vgg.options().stage_convs())));
+    manifest.set_feature_network(feature_network);
     manifest.set_feature_weights_sha256(feature_weights_sha256);
     manifest.set_build_config_sha256(config_sha);
     *manifest.mutable_build_config() = config;

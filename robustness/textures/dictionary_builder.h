@@ -9,7 +9,8 @@
 //   4. K-means into textures_per_class clusters (kmeans.h);
 //   5. one texture per centre by Gram matching, the class's textures in one batch
 //      (texture_synthesis.h).
-// Steps 2 and 3 share one pass over each batch (the reference makes two). Each finished class
+// The correctness filter of step 2 and the Grad-CAM of step 3 share one forward pass per batch
+// (the reference runs them as separate passes). Each finished class
 // is appended to the folder atomically; a rerun with the same config and feature network skips
 // the classes already there, so an interrupted build resumes and ends with the same files.
 #ifndef ROBUSTNESS_TEXTURES_DICTIONARY_BUILDER_H_
@@ -39,13 +40,13 @@ struct DictionaryBuildOptions {
 };
 
 // Builds (or finishes) the dictionary in `dir` for `train`'s classes. `vgg` is the feature
-// network, in eval mode on options.device; feature_weights_sha256 identifies its weights
-// (WeightsSha256). FailedPrecondition when `dir` holds a dictionary of another config or
+// network, in eval mode on options.device; `feature_network` names it in the manifest
+// (ArchitectureName) and feature_weights_sha256 identifies its weights (WeightsSha256). FailedPrecondition when `dir` holds a dictionary of another config or
 // feature network (never overwritten); InvalidArgument when a class has fewer usable images than
 // textures_per_class (naming the class and the counts). Returns the final manifest.
 absl::StatusOr<proto::TextureDictionaryManifest> BuildTextureDictionary(
-    const std::string& dir, VGGImpl& vgg, const std::string& feature_weights_sha256,
-    const Dataset& train, const proto::TextureDictionaryConfig& config,
+    const std::string& dir, VGGImpl& vgg, const std::string& feature_network,
+    const std::string& feature_weights_sha256, const Dataset& train, const proto::TextureDictionaryConfig& config,
     const DictionaryBuildOptions& options = {});
 
 }  // namespace robustness

@@ -8,7 +8,8 @@ namespace robustness {
 
 namespace F = torch::nn::functional;
 
-torch::Tensor GradCam(VGGImpl& vgg, const torch::Tensor& images, const torch::Tensor& classes) {
+torch::Tensor GradCam(VGGImpl& vgg, const torch::Tensor& images, const torch::Tensor& classes,
+                      torch::Tensor* logits_out) {
   CHECK(!vgg.is_training()) << "GradCam needs the feature network in eval mode";
   CHECK_EQ(classes.dim(), 1);
   CHECK_EQ(classes.size(0), images.size(0));
@@ -24,6 +25,7 @@ torch::Tensor GradCam(VGGImpl& vgg, const torch::Tensor& images, const torch::Te
   const torch::Tensor logits = vgg.LogitsFrom(activation, layer);
   const torch::Tensor chosen = logits.gather(1, classes.to(logits.device()).unsqueeze(1)).sum();
   const torch::Tensor grad_a = torch::autograd::grad({chosen}, {activation})[0];
+  if (logits_out != nullptr) *logits_out = logits.detach();
   const torch::Tensor weights = grad_a.mean({2, 3}, /*keepdim=*/true);
   return torch::relu((weights * activation.detach()).sum(1));
 }

@@ -19,9 +19,12 @@ namespace robustness {
 
 // Grad-CAM (Selvaraju et al.) at vgg.CamLayer() for class classes[i] of image i: with A the
 // layer's output [N, C, h, w] and z the pre-softmax logits, w_j = spatial mean of dz_k/dA_j and
-// CAM = relu(sum_j w_j A_j). Returns the raw maps [N, h, w]. The model must be in eval mode (each
-// image's map is then independent of the others in the batch). classes: int64 [N].
-torch::Tensor GradCam(VGGImpl& vgg, const torch::Tensor& images, const torch::Tensor& classes);
+// CAM = relu(sum_j w_j A_j). Returns the raw maps [N, h, w], and the logits [N, K] of the same
+// forward pass in *logits when not null (the dictionary builder's correctness filter needs no
+// pass of its own). The model must be in eval mode (each image's map is then independent of the
+// others in the batch). classes: int64 [N].
+torch::Tensor GradCam(VGGImpl& vgg, const torch::Tensor& images, const torch::Tensor& classes,
+                      torch::Tensor* logits = nullptr);
 
 // The attention masks of `cam` [N, h, w] at each size in `sizes` ({H_l, W_l}): bilinear resize
 // (half-pixel centres, OpenCV's and torch's align_corners=false), per-image min-max

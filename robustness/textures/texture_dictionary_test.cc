@@ -68,17 +68,17 @@ std::string TempDir(const std::string& name) {
 TEST(TextureDictionaryTest, BuildsResumesToTheSameFilesAndOpens) {
   Fixture f = MakeFixture();
   const std::string whole = TempDir("whole"), resumed = TempDir("resumed");
-  auto built = BuildTextureDictionary(whole, *f.vgg, "w", *f.data, Config());
+  auto built = BuildTextureDictionary(whole, *f.vgg, "VGG[test]", "w", *f.data, Config());
   ASSERT_THAT(built.status(), IsOk());
   ASSERT_EQ(built->classes_size(), 2);
   EXPECT_GE(built->classes(0).correct_images(), 2);
   DictionaryBuildOptions stop;
   stop.stop_after_classes = 1;
-  EXPECT_EQ(BuildTextureDictionary(resumed, *f.vgg, "w", *f.data, Config(), stop).status().code(),
+  EXPECT_EQ(BuildTextureDictionary(resumed, *f.vgg, "VGG[test]", "w", *f.data, Config(), stop).status().code(),
             absl::StatusCode::kCancelled);
   EXPECT_EQ(TextureDictionary::Open(resumed, 2, 1, 8).status().code(),
             absl::StatusCode::kFailedPrecondition);
-  auto finished = BuildTextureDictionary(resumed, *f.vgg, "w", *f.data, Config());
+  auto finished = BuildTextureDictionary(resumed, *f.vgg, "VGG[test]", "w", *f.data, Config());
   ASSERT_THAT(finished.status(), IsOk());
   for (int c = 0; c < 2; ++c) {
     EXPECT_EQ(finished->classes(c).sha256(), built->classes(c).sha256());
@@ -91,14 +91,14 @@ TEST(TextureDictionaryTest, BuildsResumesToTheSameFilesAndOpens) {
   // Another config in the same folder is refused, never overwritten.
   proto::TextureDictionaryConfig other = Config();
   other.set_seed(4);
-  EXPECT_THAT(BuildTextureDictionary(whole, *f.vgg, "w", *f.data, other).status(),
+  EXPECT_THAT(BuildTextureDictionary(whole, *f.vgg, "VGG[test]", "w", *f.data, other).status(),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("another build config")));
 }
 
 TEST(TextureDictionaryTest, BadDictionariesAreClearErrors) {
   Fixture f = MakeFixture();
   const std::string dir = TempDir("bad");
-  ASSERT_THAT(BuildTextureDictionary(dir, *f.vgg, "w", *f.data, Config()).status(), IsOk());
+  ASSERT_THAT(BuildTextureDictionary(dir, *f.vgg, "VGG[test]", "w", *f.data, Config()).status(), IsOk());
   EXPECT_THAT(TextureDictionary::Open(TempDir("none"), 2, 1, 8).status(),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("no texture dictionary here")));
   EXPECT_THAT(TextureDictionary::Open(dir, 10, 1, 8).status(),
@@ -133,7 +133,7 @@ TEST(TextureDictionaryTest, TooFewImagesAndBadConfigsAreClearErrors) {
   Fixture f = MakeFixture();
   proto::TextureDictionaryConfig many = Config();
   many.set_textures_per_class(9);  // 8 images per class
-  EXPECT_THAT(BuildTextureDictionary(TempDir("few"), *f.vgg, "w", *f.data, many).status(),
+  EXPECT_THAT(BuildTextureDictionary(TempDir("few"), *f.vgg, "VGG[test]", "w", *f.data, many).status(),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("fewer than textures_per_class 9")));
   proto::TextureDictionaryConfig bad = Config();
@@ -146,7 +146,7 @@ TEST(TextureDictionaryTest, TooFewImagesAndBadConfigsAreClearErrors) {
               HasSubstr("dictionary.classes[0]: 2 outside [0, 2)"));
   // A feature network for another class count.
   auto other = std::make_shared<InMemoryDataset>(f.data->images(), f.data->labels(), 3);
-  EXPECT_THAT(BuildTextureDictionary(TempDir("k3"), *f.vgg, "w", *other, Config()).status(),
+  EXPECT_THAT(BuildTextureDictionary(TempDir("k3"), *f.vgg, "VGG[test]", "w", *other, Config()).status(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("2 classes, the data has 3")));
 }
 

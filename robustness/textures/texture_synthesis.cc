@@ -1,6 +1,7 @@
 #include "robustness/textures/texture_synthesis.h"
 
 #include <glog/logging.h>
+#include <torch/autograd.h>
 #include <torch/optim/adam.h>
 
 #include "robustness/textures/style_features.h"
@@ -44,12 +45,6 @@ SynthesisResult SynthesizeTextures(VGGImpl& vgg, const std::vector<torch::Tensor
   const torch::Device device = targets[0].device();
   const auto [mean, std] = MeanStd(vgg, device);
   const torch::Tensor lo = (0 - mean) / std, hi = (1 - mean) / std;
-  // Parameters stay untouched: only z is optimised.
-  std::vector<bool> requires;
-  for (torch::Tensor& p : vgg.parameters()) {
-    requires.push_back(p.requires_grad());
-    p.requires_grad_(false);
-  }
   torch::Tensor z;
   {
     torch::NoGradGuard no_grad;
@@ -63,11 +58,11 @@ SynthesisResult SynthesizeTextures(VGGImpl& vgg, const std::vector<torch::Tensor
   torch::Tensor loss;
   std::vector<int64_t> spatial;
   for (int64_t it = 0; it < config.iterations(); ++it) {
-    adam.zero_grad();
     const std::vector<torch::Tensor> grams = StyleGrams(vgg, z * std + mean, &spatial);
     CHECK_EQ(grams.size(), targets.size()) << "targets must match the style layers";
     loss = StyleLoss(grams, targets, spatial, config.loss_scale());
-    loss.sum().backward();
+    // The gradient with respect to z only: the feature network's .grad stay untouched.
+    z.mutable_grad() = torch::autograd::grad({loss.sum()}, {z})[0];
     adam.step();
     {
       torch::NoGradGuard no_grad;
@@ -83,8 +78,6 @@ SynthesisResult SynthesizeTextures(VGGImpl& vgg, const std::vector<torch::Tensor
     result.final_loss = StyleLoss(grams, targets, spatial, config.loss_scale()).cpu();
     result.textures = (z.detach() * std + mean).clamp(0, 1).cpu().contiguous();
   }
-  size_t i = 0;
-  for (torch::Tensor& p : vgg.parameters()) p.requires_grad_(requires[i++]);
   return result;
 }
 
