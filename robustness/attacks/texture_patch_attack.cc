@@ -90,6 +90,17 @@ void PasteOne(float* x, int64_t c, int64_t h, int64_t w, const float* textures, 
   }
 }
 
+// Undoes PasteOne on x [C, H, W]: the patch's pixels copied back from `original` [C, H, W].
+void RestoreOne(float* x, const float* original, int64_t c, int64_t h, int64_t w,
+                const PatchPlacement& p, int64_t side) {
+  for (int64_t ch = 0; ch < c; ++ch) {
+    for (int64_t i = 0; i < side; ++i) {
+      const int64_t offset = (ch * h + p.row + i) * w + p.col;
+      std::memcpy(x + offset, original + offset, side * sizeof(float));
+    }
+  }
+}
+
 PatchPlacement FromActions(const int64_t* a) { return {a[0], a[1], a[2], a[3], a[4]}; }
 
 // Logits of `images` [B, C, H, W] in chunks, without autograd.
@@ -246,14 +257,16 @@ TpaOutcome TexturePatchAttack::Run(ImageClassifierImpl& victim, const torch::Ten
     bool have_best = false;
     PatchPlacement best;
     std::vector<double> mean_rewards;
+    // queries_per_step copies of the current image; each step pastes into them and restores.
+    torch::Tensor images = current.unsqueeze(0).repeat({batch, 1, 1, 1});
     for (int step = 0; step < config_.max_steps(); ++step) {
       if (out.queries + batch > config_.query_budget()) {
         out.budget_exhausted = true;
         break;
       }
       auto [actions, log_prob] = policy.Sample(batch, gen);
-      // One image per trajectory: the current image with that trajectory's patch.
-      torch::Tensor images = current.unsqueeze(0).repeat({batch, 1, 1, 1});
+      // One image per trajectory: the current image with that trajectory's patch, pasted into
+      // the agent's copies and undone after the query (only the patches are written per step).
       const int64_t* a = actions.data_ptr<int64_t>();
       float* x = images.data_ptr<float>();
       for (int64_t b = 0; b < batch; ++b) {
@@ -261,6 +274,10 @@ TpaOutcome TexturePatchAttack::Run(ImageClassifierImpl& victim, const torch::Ten
                  side);
       }
       const torch::Tensor logits = Query(victim, images.to(device), config_.eval_batch_size());
+      for (int64_t b = 0; b < batch; ++b) {
+        RestoreOne(x + b * c * h * w, current.data_ptr<float>(), c, h, w, FromActions(a + b * 5),
+                   side);
+      }
       out.queries += batch;
       ++out.steps;
       const torch::Tensor p = torch::softmax(logits, 1).select(1, goal_class);
