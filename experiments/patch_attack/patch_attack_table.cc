@@ -16,6 +16,7 @@
 #include "robustness/config/text_proto_file.h"
 #include "robustness/datasets/dataset_factory.h"
 #include "robustness/datasets/image_codec.h"
+#include "robustness/distributed/world.h"
 #include "robustness/evaluation/patch_attack_eval.h"
 #include "robustness/evaluation/svg_line_plot.h"
 #include "robustness/harness/paper_numbers.h"
@@ -186,13 +187,40 @@ absl::StatusOr<TextureDictionary> ObtainTextureDictionary(
   record->set_feature_weights_sha256(feature.weights_sha256);
   record->set_textures_per_class(config.dictionary().textures_per_class());
   record->set_texture_size(config.dictionary().texture_size());
+  // Data parallelism (robustness/distributed/world.h): rank 0 builds (or resumes) the
+  // dictionary while the other ranks wait for it, then every rank reads the same folder.
+  ASSIGN_OR_RETURN(std::shared_ptr<World> world, CurrentWorld());
   absl::StatusOr<proto::TextureDictionaryManifest> before = ReadTextureManifest(record->dir());
   const int before_classes = before.ok() ? before->classes_size() : 0;
-  DictionaryBuildOptions build;
-  build.device = run.device();
-  absl::StatusOr<proto::TextureDictionaryManifest> manifest = BuildTextureDictionary(
-      record->dir(), *feature.vgg, record->feature_network(), feature.weights_sha256, *train,
-      config.dictionary(), build);
+  RETURN_IF_ERROR(world->Barrier());  // every rank has read `before`
+  absl::StatusOr<proto::TextureDictionaryManifest> manifest =
+      absl::UnavailableError("built by rank 0");
+  if (world->is_main()) {
+    DictionaryBuildOptions build;
+    build.device = run.device();
+    manifest = BuildTextureDictionary(record->dir(), *feature.vgg, record->feature_network(),
+                                      feature.weights_sha256, *train, config.dictionary(), build);
+  }
+  if (world->size() > 1) {
+    torch::Tensor failed = torch::tensor({int64_t{manifest.ok() ? 0 : 1}}, torch::kLong);
+    if (!world->is_main()) failed.zero_();
+    const absl::Status waited = world->AllReduceSum({failed});
+    if (!waited.ok()) {
+      return absl::Status(
+          waited.code(),
+          absl::StrCat("waiting for rank 0 to build the texture dictionary ", record->dir(),
+                       ": ", waited.message(), ". A long build (paper scale) outlasts the "
+                       "collectives' timeout: build it first with tools/texture_dictionary "
+                       "(one process), or raise ROBUSTNESS_DIST_TIMEOUT_S"));
+    }
+    if (!world->is_main()) {
+      if (failed.item<int64_t>() != 0) {
+        return absl::InternalError(absl::StrCat("rank 0 could not build the texture dictionary ",
+                                                record->dir(), " (see its error)"));
+      }
+      manifest = ReadTextureManifest(record->dir());
+    }
+  }
   if (!manifest.ok()) return manifest.status();
   double built = 0;
   for (const auto& e : manifest->classes()) built += e.seconds();

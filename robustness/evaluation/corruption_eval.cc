@@ -17,6 +17,7 @@
 #include "robustness/corruptions/corruptor.h"
 #include "robustness/datasets/idx_reader.h"
 #include "robustness/datasets/image_folder.h"
+#include "robustness/distributed/eval_shard.h"
 
 namespace robustness {
 namespace {
@@ -194,15 +195,23 @@ absl::StatusOr<CorruptionReport> EvaluateCorruptions(ImageClassifierImpl& model,
     }
     report.corruptions.push_back(std::move(errors));
   }
+  // Data parallelism (robustness/distributed): this rank's batches of the single-process order;
+  // the counts are summed over the ranks at the end.
+  std::shared_ptr<World> world = options.world;
+  if (world == nullptr) {
+    ASSIGN_OR_RETURN(world, CurrentWorld());
+  }
+  const EvalShard shard = ShardEvaluation(n, batch, world->rank(), world->size());
+  const int64_t num_batches = static_cast<int64_t>(shard.global_batch.size());
   model.eval();
-  const int64_t num_batches = (n + batch - 1) / batch;
   std::vector<int64_t> correct(pairs.size(), 0);
   int64_t clean_correct = 0;
   ProgressLine progress(options.name.empty() ? "ImageNet-C" : options.name,
-                        num_batches * static_cast<int64_t>(1 + pairs.size()), "img");
+                        std::max<int64_t>(1, num_batches * static_cast<int64_t>(1 + pairs.size())),
+                        "img", 5.0, world->progress_stream());
   int64_t steps = 0, units = 0;
-  for (int64_t b = 0; b < num_batches; ++b) {
-    const int64_t first = b * batch, count = std::min(batch, n - first);
+  for (int64_t local = 0; local < num_batches; ++local) {
+    const int64_t first = shard.global_batch[local] * batch, count = std::min(batch, n - first);
     ASSIGN_OR_RETURN(auto clean, LoadBatch(*test, eval_transform, first, count));
     clean_correct += CountCorrect(model, clean.first, clean.second, options.device);
     units += count;
@@ -230,14 +239,25 @@ absl::StatusOr<CorruptionReport> EvaluateCorruptions(ImageClassifierImpl& model,
         return absl::InvalidArgumentError(absl::StrCat(
             dir, " has ", data->size(), " images, fewer than the ", n, " evaluated"));
       }
-      for (int64_t b = 0; b < num_batches; ++b) {
-        const int64_t first = b * batch, count = std::min(batch, n - first);
+      for (int64_t local = 0; local < num_batches; ++local) {
+        const int64_t first = shard.global_batch[local] * batch;
+        const int64_t count = std::min(batch, n - first);
         ASSIGN_OR_RETURN(auto images, LoadBatch(*data, ImageTransform(), first, count));
         correct[p] += CountCorrect(model, images.first, images.second, options.device);
         units += count;
         progress.Update(++steps, units,
                         absl::StrCat(CorruptionName(pairs[p].first), " s", pairs[p].second));
       }
+    }
+  }
+  if (world->size() > 1) {
+    std::vector<int64_t> counts = {clean_correct};
+    counts.insert(counts.end(), correct.begin(), correct.end());
+    torch::Tensor totals = torch::tensor(counts, torch::kLong);
+    RETURN_IF_ERROR(world->AllReduceSum({totals}));
+    clean_correct = totals[0].item<int64_t>();
+    for (size_t p = 0; p < pairs.size(); ++p) {
+      correct[p] = totals[static_cast<int64_t>(p + 1)].item<int64_t>();
     }
   }
   report.clean_error = 1.0 - static_cast<double>(clean_correct) / static_cast<double>(n);

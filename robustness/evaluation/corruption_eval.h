@@ -22,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "robustness/datasets/dataset.h"
 #include "robustness/datasets/image_transform.h"
+#include "robustness/distributed/world.h"
 #include "robustness/models/image_classifier.h"
 #include "robustness/proto/corruption.pb.h"
 
@@ -52,6 +53,11 @@ struct CorruptionEvalOptions {
   std::string name;  // progress label
   int threads = 1;   // corruption workers
   torch::Device device = torch::kCPU;
+  // The processes evaluating together (robustness/distributed/world.h); null = CurrentWorld().
+  // With W > 1 rank r evaluates batches b = r, r + W, ... of the single-process order (clean and
+  // every corruption and severity of those images; on-the-fly corruption seeds belong to the
+  // image index) and the counts are summed: every rank returns the single-process report.
+  std::shared_ptr<World> world;
 };
 
 // Names known, severities in 1..5 and distinct, batch_size >= 1, num_images in [0, test_size];

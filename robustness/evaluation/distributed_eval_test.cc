@@ -2,6 +2,8 @@
 // binary starts copies of itself as the ranks, as torchrun would, and compares every per-image
 // outcome and count with one process.
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -19,10 +21,94 @@
 #include "robustness/distributed/loopback_ranks.h"
 #include "robustness/distributed/world.h"
 #include "robustness/evaluation/auto_attack_eval.h"
+#include "robustness/evaluation/corruption_eval.h"
+#include "robustness/evaluation/patch_attack_eval.h"
 #include "robustness/evaluation/robust_accuracy.h"
+#include "robustness/textures/texture_dictionary.h"
 
 namespace robustness {
 namespace {
+
+// Class 1 as soon as any pixel of the top-left 8 x 8 block is dark, else class 0 (of 3).
+class DarkCorner : public ImageClassifierImpl {
+ public:
+  torch::Tensor forward(const torch::Tensor& x) override {
+    const torch::Tensor dark =
+        (x.narrow(2, 0, 8).narrow(3, 0, 8) < 0.5).flatten(1).any(1).to(torch::kFloat);
+    return torch::stack({1 - dark, dark, torch::zeros_like(dark)}, 1) * 10;
+  }
+};
+
+// A 3-class dictionary of 2 textures per class (this process's own folder): class c is c / 4
+// grey, so classes 0 and 1 fool DarkCorner and class 2 (0.5, not dark) never does.
+TextureDictionary GreyDictionary() {
+  const std::string dir = ::testing::TempDir() + "/dict_" + std::to_string(getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  proto::TextureDictionaryManifest m;
+  m.set_format_version(kTextureDictionaryFormat);
+  m.set_num_classes(3);
+  m.set_channels(1);
+  m.set_texture_size(16);
+  m.set_textures_per_class(2);
+  for (int c = 0; c < 3; ++c) {
+    proto::TextureClassEntry e;
+    e.set_label(c);
+    CHECK(AppendTextureClass(dir, torch::full({2, 1, 16, 16}, c / 4.0), e, &m).ok());
+  }
+  absl::StatusOr<TextureDictionary> dictionary = TextureDictionary::Open(dir, 3, 1, 16);
+  CHECK(dictionary.ok()) << dictionary.status();
+  return *std::move(dictionary);
+}
+
+// TPA on 11 white 16 px images (label 0; images 3 and 8 labelled 2: clean errors), textures of a
+// random class per image: the records and summaries as tensors.
+std::vector<torch::Tensor> EvaluateTpa(std::shared_ptr<World> world) {
+  torch::Tensor labels = torch::zeros({11}, torch::kLong);
+  labels[3] = 2;
+  labels[8] = 2;
+  const InMemoryDataset data(torch::full({11, 1, 16, 16}, 255, torch::kUInt8), labels, 3);
+  const auto config = ParseTextProtoOrDie<proto::PatchAttackEvalConfig>(R"pb(
+    attack { num_patches: 2 area_fraction: 0.1 area_mode: TOTAL goal: NON_TARGETED
+             texture_class: -1 queries_per_step: 20 max_steps: 5 min_steps: 3
+             policy_learning_rate: 0.03 curvature_bound: 1e-4 hidden_size: 30
+             query_budget: 200 eval_batch_size: 20 }
+    num_images: 11 example_images: 2)pb");
+  DarkCorner victim;
+  PatchAttackEvalOptions options;
+  options.seed = 3;
+  options.world = world;
+  const TextureDictionary dictionary = GreyDictionary();
+  absl::StatusOr<PatchAttackReport> r =
+      EvaluatePatchAttack(victim, data, ImageTransform(), dictionary, config, options);
+  CHECK(r.ok()) << r.status();
+  std::vector<int64_t> records;
+  std::vector<double> areas;
+  for (const PatchAttackImage& im : r->images) {
+    records.insert(records.end(), {im.index, im.label, im.clean_prediction, im.final_prediction,
+                                   im.attacked, im.success, im.texture_class, im.target,
+                                   im.queries, im.patches, im.side,
+                                   static_cast<int64_t>(im.success_after.size())});
+    for (int k = 0; k < 2; ++k) {
+      records.push_back(k < static_cast<int>(im.success_after.size()) && im.success_after[k]);
+    }
+    areas.push_back(im.area);
+  }
+  std::vector<double> summary = {r->clean_accuracy, r->tpa_accuracy,     r->success_rate,
+                                 r->mean_queries,   r->mean_queries_all, r->mean_patches,
+                                 r->mean_area,      r->max_area,
+                                 static_cast<double>(r->patch_side),
+                                 static_cast<double>(r->num_images)};
+  summary.insert(summary.end(), r->accuracy_after.begin(), r->accuracy_after.end());
+  std::vector<torch::Tensor> out = {torch::tensor(records, torch::kLong),
+                                    torch::tensor(areas, torch::kDouble),
+                                    torch::tensor(summary, torch::kDouble)};
+  for (const auto& [clean, attacked] : r->examples) {
+    out.push_back(clean);
+    out.push_back(attacked);
+  }
+  return out;
+}
 
 // Everything both evaluations report, as tensors: per-image outcomes and counts.
 std::vector<torch::Tensor> Evaluate(std::shared_ptr<World> world) {
@@ -78,6 +164,23 @@ std::vector<torch::Tensor> Evaluate(std::shared_ptr<World> world) {
     for (const AttackAccuracy& per : radius.per_attack) accuracies.push_back(per.accuracy);
   }
   out.push_back(torch::tensor(accuracies, torch::kDouble));
+  // ImageNet-C style, corrupted on the fly (image i's own stream), 5 batches of 7.
+  const auto corruption = ParseTextProtoOrDie<proto::CorruptionEvalConfig>(R"pb(
+    corruption { severity_table: CIFAR10_C }
+    on_the_fly { seed: 9 }
+    corruptions: "gaussian_noise" corruptions: "contrast" corruptions: "impulse_noise"
+    severities: 1 severities: 5 num_images: 0 batch_size: 7 alexnet_normalized: false)pb");
+  CorruptionEvalOptions corruption_options;
+  corruption_options.world = world;
+  absl::StatusOr<CorruptionReport> c =
+      EvaluateCorruptions(model, data, ImageTransform(), corruption, corruption_options);
+  CHECK(c.ok()) << c.status();
+  std::vector<double> errors = {c->clean_error, c->mce_all, static_cast<double>(c->num_images)};
+  for (const CorruptionErrors& e : c->corruptions) {
+    errors.insert(errors.end(), e.errors.begin(), e.errors.end());
+  }
+  out.push_back(torch::tensor(errors, torch::kDouble));
+  for (const torch::Tensor& t : EvaluateTpa(world)) out.push_back(t);
   return out;
 }
 
@@ -103,6 +206,13 @@ TEST(DistributedEvaluation, TwoProcessesGiveEveryImageTheSingleProcessOutcome) {
     EXPECT_TRUE(torch::equal(two[i], one[i])) << "tensor " << i << ": " << two[i] << one[i];
   }
   EXPECT_EQ(one[0].size(0), 30);
+  // The TPA part (after the corruption errors): 11 records, 2 clean errors, 2 examples.
+  const size_t tpa = one.size() - 7;
+  const torch::Tensor records = one[tpa].view({11, -1});
+  EXPECT_EQ(records.select(1, 0).equal(torch::arange(11)), true);   // image order
+  EXPECT_EQ(records.select(1, 4).sum().item<int64_t>(), 9);         // attacked
+  EXPECT_GT(records.select(1, 5).sum().item<int64_t>(), 0);         // some fooled
+  EXPECT_LT(records.select(1, 5).sum().item<int64_t>(), 9);         // class 2 textures fail
 }
 
 }  // namespace

@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "robustness/datasets/dataset.h"
 #include "robustness/datasets/image_transform.h"
+#include "robustness/distributed/world.h"
 #include "robustness/models/image_classifier.h"
 #include "robustness/proto/patch_attack.pb.h"
 #include "robustness/textures/texture_dictionary.h"
@@ -36,6 +37,7 @@ struct PatchAttackImage {
   bool success = false;    // the attack's own success flag
   int64_t texture_class = -1, target = -1;
   int64_t queries = 0, patches = 0;
+  int64_t side = 0;        // patch side in px (attacked images)
   double area = 0;         // union of the patches / image area
   std::vector<bool> success_after;  // per agent budget k = 1..N
 };
@@ -62,6 +64,11 @@ struct PatchAttackEvalOptions {
   std::string name;  // progress label
   int64_t seed = 0;
   torch::Device device = torch::kCPU;
+  // The processes evaluating together (robustness/distributed/world.h); null = CurrentWorld().
+  // With W > 1 rank r attacks images i = r, r + W, ... (the seeds belong to i), the per-image
+  // records and the first example_images examples are gathered, and every rank returns the
+  // single-process report (its sums are formed in image order, as in one process).
+  std::shared_ptr<World> world;
 };
 
 // Checks num_images in [1, test_size], example_images >= 0 and the attack

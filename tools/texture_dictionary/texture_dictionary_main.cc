@@ -2,8 +2,7 @@
 // 3 and 4, experiments/patch_attack/patch_attack_config.proto) into the model store, with a
 // progress line per class, before any victim is trained or attacked.
 //
-//   bazel run //tools/texture_dictionary -- \
-//       --config=$PWD/experiments/table3_patch_attack/configs/fashion_mnist.pbtxt
+//   bazel run //tools/texture_dictionary -- --config=$PWD/experiments/table3_patch_attack/configs/fashion_mnist.pbtxt
 //
 // The feature network is trained by the store when missing (or loaded from imported weights).
 // Killed at any point, the same command resumes after the last finished class; the tables then

@@ -261,9 +261,11 @@ std::vector<float> PlasmaFractal(int64_t map_size, double wibble_decay, Random* 
       return static_cast<float>(sum / 4.0f + wibble * random->Uniform(-wibble, wibble));
     };
     // Squares: the four (toroidal) corners around each centre.
+    // Toroidal neighbours without a division per cell (a % n per cell was most of the time).
     for (int64_t i = 0; i < n; ++i) {
+      const int64_t i1 = i + 1 == n ? 0 : i + 1;
       for (int64_t j = 0; j < n; ++j) {
-        const int64_t i1 = (i + 1) % n, j1 = (j + 1) % n;
+        const int64_t j1 = j + 1 == n ? 0 : j + 1;
         const float s = (at(i * step, j * step) + at(i1 * step, j * step)) +
                         (at(i * step, j1 * step) + at(i1 * step, j1 * step));
         at(i * step + half, j * step + half) = noisy(s);
@@ -272,8 +274,9 @@ std::vector<float> PlasmaFractal(int64_t map_size, double wibble_decay, Random* 
     // Diamonds on the rows of the corners, then on the columns.
     std::vector<float> values(static_cast<size_t>(n * n));
     for (int64_t i = 0; i < n; ++i) {
+      const int64_t im = i == 0 ? n - 1 : i - 1;
       for (int64_t j = 0; j < n; ++j) {
-        const int64_t im = (i + n - 1) % n, j1 = (j + 1) % n;
+        const int64_t j1 = j + 1 == n ? 0 : j + 1;
         const float s = (at(i * step + half, j * step + half) + at(im * step + half, j * step + half)) +
                         (at(i * step, j * step) + at(i * step, j1 * step));
         values[i * n + j] = noisy(s);
@@ -283,8 +286,9 @@ std::vector<float> PlasmaFractal(int64_t map_size, double wibble_decay, Random* 
       for (int64_t j = 0; j < n; ++j) at(i * step, j * step + half) = values[i * n + j];
     }
     for (int64_t i = 0; i < n; ++i) {
+      const int64_t i1 = i + 1 == n ? 0 : i + 1;
       for (int64_t j = 0; j < n; ++j) {
-        const int64_t jm = (j + n - 1) % n, i1 = (i + 1) % n;
+        const int64_t jm = j == 0 ? n - 1 : j - 1;
         const float s = (at(i * step + half, j * step + half) + at(i * step + half, jm * step + half)) +
                         (at(i * step, j * step) + at(i1 * step, j * step));
         values[i * n + j] = noisy(s);

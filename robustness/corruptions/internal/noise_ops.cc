@@ -89,15 +89,23 @@ Uint8Image ShotNoise(const Uint8Image& x, const Params& p, Random* random) {
 
 // skimage random_noise(mode='s&p', amount=a, salt_vs_pepper=0.5): each value flips with
 // probability a, to 1 or 0 with probability 1/2 (two independent uniforms per value, `<=`).
+// Uniform() <= a is compared on the integers it is made of (k 2^-53 <= a, k = Next() >> 11,
+// is k <= floor(a 2^53): the same outcome bit for bit), and the flip is a select, not a branch
+// (a branch on a coin of probability a mispredicted on ~a of the values).
 Uint8Image ImpulseNoise(const Uint8Image& x, const Params& p, Random* random) {
   Uint8Image y = x;
   Random local = *random;  // kept in registers: uint8_t stores may alias the stream's state
   uint8_t* v = y.data.data();
   const int64_t n = static_cast<int64_t>(y.data.size());
+  const double scaled = std::floor(std::clamp(p[0], 0.0, 1.0) * 0x1.0p53);
+  const uint64_t flip_below = static_cast<uint64_t>(scaled);  // k <= flip_below: flipped
+  constexpr uint64_t kSaltBelow = uint64_t{1} << 52;          // k <= 2^52: U <= 0.5
   for (int64_t i = 0; i < n; ++i) {
-    const bool flipped = local.Uniform() <= p[0];
-    const bool salted = local.Uniform() <= 0.5;
-    if (flipped) v[i] = salted ? 255 : 0;
+    const uint64_t flipped = (local.Next() >> 11) <= flip_below;
+    const uint64_t salted = (local.Next() >> 11) <= kSaltBelow;
+    const uint8_t mask = static_cast<uint8_t>(0u - static_cast<unsigned>(flipped));
+    const uint8_t value = static_cast<uint8_t>(0u - static_cast<unsigned>(salted));  // 255 or 0
+    v[i] = static_cast<uint8_t>((v[i] & ~mask) | (value & mask));
   }
   *random = local;
   return y;
