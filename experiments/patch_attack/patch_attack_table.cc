@@ -202,8 +202,8 @@ absl::StatusOr<TextureDictionary> ObtainTextureDictionary(
                                       feature.weights_sha256, *train, config.dictionary(), build);
   }
   if (world->size() > 1) {
-    torch::Tensor failed = torch::tensor({int64_t{manifest.ok() ? 0 : 1}}, torch::kLong);
-    if (!world->is_main()) failed.zero_();
+    torch::Tensor failed =
+        torch::tensor({int64_t{world->is_main() && !manifest.ok()}}, torch::kLong);
     const absl::Status waited = world->AllReduceSum({failed});
     if (!waited.ok()) {
       return absl::Status(

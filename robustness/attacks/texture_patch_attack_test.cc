@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "robustness/attacks/internal/toy_models.h"
 #include "robustness/base/seed.h"
 #include "robustness/base/status_matchers.h"
 
@@ -36,15 +37,6 @@ class EdgeOnly : public ImageClassifierImpl {
   torch::Tensor forward(const torch::Tensor& x) override {
     const torch::Tensor edge = x.select(2, 15).sum({1, 2}) + x.select(3, 15).sum({1, 2});
     return torch::stack({edge, torch::zeros_like(edge), 0.5 * edge}, 1);
-  }
-};
-// Says class 1 as soon as any pixel of the top-left 8 x 8 block is dark, else class 0.
-class DarkCorner : public ImageClassifierImpl {
- public:
-  torch::Tensor forward(const torch::Tensor& x) override {
-    const torch::Tensor dark =
-        (x.narrow(2, 0, 8).narrow(3, 0, 8) < 0.5).flatten(1).any(1).to(torch::kFloat);
-    return torch::stack({1 - dark, dark, torch::zeros_like(dark)}, 1) * 10;
   }
 };
 // A smooth victim the attack has to work on: class scores from fixed random weights.
@@ -121,7 +113,7 @@ TEST(TexturePatchAttackTest, NeverFoolsAVictimThatIgnoresWherePatchesGo) {
 }
 
 TEST(TexturePatchAttackTest, FoolsAVictimAPatchCanReachAndCountsQueriesAsTheReference) {
-  DarkCorner victim;
+  attacks_internal::DarkCornerClassifier victim;
   const torch::Tensor image = torch::ones({1, 16, 16});
   TexturePatchAttack attack(Config());
   torch::Generator gen = MakeCpuGenerator(5);
@@ -132,7 +124,7 @@ TEST(TexturePatchAttackTest, FoolsAVictimAPatchCanReachAndCountsQueriesAsTheRefe
   EXPECT_EQ(out.queries, 3 * 40);  // the 3-step minimum counts whole batches
   EXPECT_TRUE(out.success_after[0] && out.success_after[3]);
   EXPECT_EQ(out.queries_after[3], out.queries);
-  // Targeted at class 2, which DarkCorner never says: never a success.
+  // Targeted at class 2, which DarkCornerClassifier never says: never a success.
   proto::PatchAttackConfig c = Config();
   c.set_goal(proto::PatchAttackConfig::TARGETED);
   torch::Generator gen2 = MakeCpuGenerator(5);

@@ -24,38 +24,17 @@
 #include "robustness/evaluation/corruption_eval.h"
 #include "robustness/evaluation/patch_attack_eval.h"
 #include "robustness/evaluation/robust_accuracy.h"
+#include "robustness/textures/constant_dictionary.h"
 #include "robustness/textures/texture_dictionary.h"
 
 namespace robustness {
 namespace {
 
-// Class 1 as soon as any pixel of the top-left 8 x 8 block is dark, else class 0 (of 3).
-class DarkCorner : public ImageClassifierImpl {
- public:
-  torch::Tensor forward(const torch::Tensor& x) override {
-    const torch::Tensor dark =
-        (x.narrow(2, 0, 8).narrow(3, 0, 8) < 0.5).flatten(1).any(1).to(torch::kFloat);
-    return torch::stack({1 - dark, dark, torch::zeros_like(dark)}, 1) * 10;
-  }
-};
-
 // A 3-class dictionary of 2 textures per class (this process's own folder): class c is c / 4
-// grey, so classes 0 and 1 fool DarkCorner and class 2 (0.5, not dark) never does.
+// grey, so classes 0 and 1 fool DarkCornerClassifier and class 2 (0.5, not dark) never does.
 TextureDictionary GreyDictionary() {
   const std::string dir = ::testing::TempDir() + "/dict_" + std::to_string(getpid());
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  proto::TextureDictionaryManifest m;
-  m.set_format_version(kTextureDictionaryFormat);
-  m.set_num_classes(3);
-  m.set_channels(1);
-  m.set_texture_size(16);
-  m.set_textures_per_class(2);
-  for (int c = 0; c < 3; ++c) {
-    proto::TextureClassEntry e;
-    e.set_label(c);
-    CHECK(AppendTextureClass(dir, torch::full({2, 1, 16, 16}, c / 4.0), e, &m).ok());
-  }
+  CHECK(WriteConstantTextureDictionary(dir, {0.0f, 0.25f, 0.5f}, 2, 16).ok());
   absl::StatusOr<TextureDictionary> dictionary = TextureDictionary::Open(dir, 3, 1, 16);
   CHECK(dictionary.ok()) << dictionary.status();
   return *std::move(dictionary);
@@ -74,7 +53,7 @@ std::vector<torch::Tensor> EvaluateTpa(std::shared_ptr<World> world) {
              policy_learning_rate: 0.03 curvature_bound: 1e-4 hidden_size: 30
              query_budget: 200 eval_batch_size: 20 }
     num_images: 11 example_images: 2)pb");
-  DarkCorner victim;
+  attacks_internal::DarkCornerClassifier victim;
   PatchAttackEvalOptions options;
   options.seed = 3;
   options.world = world;

@@ -77,20 +77,20 @@ absl::Status GatherRecords(World& world, int num_patches, std::vector<PatchAttac
 absl::Status GatherExamples(World& world, int64_t keep, std::vector<int64_t>* index,
                             std::vector<std::pair<torch::Tensor, torch::Tensor>>* examples) {
   if (keep == 0) return absl::OkStatus();
-  // Ranks without an example send [0, 0] rows: the trailing size is agreed on first.
-  int64_t numel = examples->empty() ? 0 : examples->front().first.numel();
-  torch::Tensor size = torch::tensor({numel}, torch::kLong);
-  ASSIGN_OR_RETURN(const torch::Tensor sizes, world.AllGather(size));
-  numel = sizes.max().item<int64_t>();
-  std::vector<int64_t> shape;
-  if (!examples->empty()) shape = examples->front().first.sizes().vec();
-  torch::Tensor shapes = torch::zeros({1, 3}, torch::kLong);
-  for (size_t k = 0; k < shape.size() && k < 3; ++k) shapes[0][k] = shape[k];
-  ASSIGN_OR_RETURN(const torch::Tensor all_shapes, world.AllGather(shapes));
-  const int64_t from = sizes.argmax().item<int64_t>();
-  const std::vector<int64_t> image_shape = {all_shapes[from][0].item<int64_t>(),
-                                            all_shapes[from][1].item<int64_t>(),
-                                            all_shapes[from][2].item<int64_t>()};
+  // Examples travel flattened; ranks without one send no rows and learn the shape from the
+  // others ([numel, C, H, W] per rank, zeros where none).
+  torch::Tensor shape = torch::zeros({1, 4}, torch::kLong);
+  if (!examples->empty()) {
+    const torch::Tensor& first = examples->front().first;
+    shape[0][0] = first.numel();
+    for (int64_t k = 0; k < 3 && k < first.dim(); ++k) shape[0][k + 1] = first.size(k);
+  }
+  ASSIGN_OR_RETURN(const torch::Tensor shapes, world.AllGather(shape));
+  const int64_t from = shapes.select(1, 0).argmax().item<int64_t>();
+  const int64_t numel = shapes[from][0].item<int64_t>();
+  const std::vector<int64_t> image_shape = {shapes[from][1].item<int64_t>(),
+                                            shapes[from][2].item<int64_t>(),
+                                            shapes[from][3].item<int64_t>()};
   torch::Tensor clean = torch::zeros({static_cast<int64_t>(examples->size()), numel});
   torch::Tensor adversarial = torch::zeros_like(clean);
   for (size_t k = 0; k < examples->size(); ++k) {

@@ -6,38 +6,18 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
-#include "robustness/base/atomic_file.h"
 #include "robustness/base/status_matchers.h"
+#include "robustness/attacks/internal/toy_models.h"
 #include "robustness/datasets/in_memory_dataset.h"
+#include "robustness/textures/constant_dictionary.h"
 
 namespace robustness {
 namespace {
 
-// Class 1 as soon as any pixel of the top-left 8 x 8 block is dark, else class 0.
-class DarkCorner : public ImageClassifierImpl {
- public:
-  torch::Tensor forward(const torch::Tensor& x) override {
-    const torch::Tensor dark =
-        (x.narrow(2, 0, 8).narrow(3, 0, 8) < 0.5).flatten(1).any(1).to(torch::kFloat);
-    return torch::stack({1 - dark, dark, torch::zeros_like(dark)}, 1) * 10;
-  }
-};
-
 // A 3-class dictionary of 2 black 16 px textures per class.
 std::string BlackDictionary() {
   const std::string dir = absl::StrCat(::testing::TempDir(), "/dict_", getpid());
-  EXPECT_THAT(EnsureWritableDirectory(dir), IsOk());
-  proto::TextureDictionaryManifest m;
-  m.set_format_version(kTextureDictionaryFormat);
-  m.set_num_classes(3);
-  m.set_channels(1);
-  m.set_texture_size(16);
-  m.set_textures_per_class(2);
-  for (int c = 0; c < 3; ++c) {
-    proto::TextureClassEntry e;
-    e.set_label(c);
-    EXPECT_THAT(AppendTextureClass(dir, torch::zeros({2, 1, 16, 16}), e, &m), IsOk());
-  }
+  EXPECT_THAT(WriteConstantTextureDictionary(dir, {0, 0, 0}, 2, 16), IsOk());
   return dir;
 }
 
@@ -69,7 +49,7 @@ TEST(PatchAttackEvalTest, CountsCleanErrorsAsWrongAndOutcomesDoNotDependOnTheOth
       torch::full({3, 1, 16, 16}, 255, torch::kUInt8), torch::tensor({0, 0, 2}, torch::kLong), 3);
   auto dict = TextureDictionary::Open(BlackDictionary(), 3, 1, 16);
   ASSERT_THAT(dict.status(), IsOk());
-  DarkCorner victim;
+  attacks_internal::DarkCornerClassifier victim;
   PatchAttackEvalOptions options;
   options.seed = 7;
   auto report = EvaluatePatchAttack(victim, *data, {}, *dict, Config(3), options);

@@ -1,4 +1,4 @@
-// Test-only classifiers for the attack tests and benchmarks. Both follow the ImageClassifier
+// Test-only classifiers for the attack tests and benchmarks. All follow the ImageClassifier
 // contract (float32 [N, C, H, W] in [0, 1] in, logits [N, K] out, normalisation inside).
 #ifndef ROBUSTNESS_ATTACKS_INTERNAL_TOY_MODELS_H_
 #define ROBUSTNESS_ATTACKS_INTERNAL_TOY_MODELS_H_
@@ -40,6 +40,14 @@ class SmallConvNet : public ImageClassifierImpl {
   torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr};
   torch::nn::BatchNorm2d bn1_{nullptr}, bn2_{nullptr};
   torch::nn::Linear fc_{nullptr};
+};
+
+// A scripted 3-class victim on images of at least 8 x 8 px: class 1 (logit 10) as soon as any
+// value of the top-left 8 x 8 block is below 0.5, else class 0; class 2 never. Patch attacks
+// fool it exactly when a dark patch touches that block.
+class DarkCornerClassifier : public ImageClassifierImpl {
+ public:
+  torch::Tensor forward(const torch::Tensor& images) override;
 };
 
 }  // namespace attacks_internal
