@@ -1,6 +1,7 @@
 // Blur (ood_suite.md 1.2, 5-9).
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <utility>
 #include <vector>
@@ -42,14 +43,15 @@ cv::Mat DiskKernel(double radius, double alias_blur) {
 namespace {
 
 // out = x (*) K for the reference's kernel K = crop(G (*) D) (D the normalised disk on the grid,
-// G OpenCV's ksize x ksize Gaussian, crop to the grid), computed as D (*) (G (*) x): the blurred
-// image's disk sum is a sum over the disk's rows of row runs, and a row run is a difference of
-// two prefix sums. That is 2 (2 half + 1) + 2 ksize values per output instead of the ~150-400
-// non-zero taps of K. Where K differs from G (*) D by more than float32 round-off (the disk
-// touching the grid's edge: the crop, and cv::GaussianBlur's reflected border inside the
-// kernel), the difference is added back as explicit taps on the padded image. The result
-// differs from the direct correlation by round-off of ~1e-8 (K is float32; here the parts are
-// float64), i.e. ~3e-6 of a grey level.
+// G OpenCV's ksize x ksize Gaussian, crop to the grid), computed as G (*) (D (*) x): the disk
+// sum of the uint8 image is a sum over the disk's rows of row runs, and a row run is a
+// difference of two integer prefix sums (exact). That is 2 (2 half + 1) integer values and
+// 2 ksize float64 taps per output instead of the ~150-400 non-zero taps of K. Where K differs
+// from G (*) D by more than float32 round-off (the disk touching the grid's edge: the crop, and
+// cv::GaussianBlur's reflected border inside the kernel), the difference is added back as
+// explicit taps on the padded image. The result differs from the direct correlation by
+// round-off of ~1e-8 (K is float32; here the parts are exact or float64), i.e. ~3e-6 of a grey
+// level.
 struct DefocusPlan {
   int half = 0;      // K is (2 half + 1)^2
   int g_half = 0;    // G is (2 g_half + 1)^2
@@ -120,68 +122,158 @@ const DefocusPlan& CachedDefocusPlan(double radius, double alias_blur) {
   return it->second;
 }
 
+// out[i] = sum_k (hi[k][i] - lo[k][i]): the disk's row runs as differences of integer prefix
+// sums, exact. 64 outputs in four 16-lane accumulators across all rows of the disk (the
+// auto-vectoriser's version fell back to scalar code), then 16, then single outputs.
+typedef int32_t I16 __attribute__((vector_size(64)));
+__attribute__((target_clones("avx512f", "avx2", "default"))) void SumOfRuns(
+    const int32_t* const* hi, const int32_t* const* lo, int rows, int32_t* out, int64_t n) {
+  int64_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    I16 a[4] = {};
+    for (int k = 0; k < rows; ++k) {
+      for (int j = 0; j < 4; ++j) {
+        I16 u, v;
+        std::memcpy(&u, hi[k] + i + 16 * j, sizeof(u));
+        std::memcpy(&v, lo[k] + i + 16 * j, sizeof(v));
+        a[j] += u - v;
+      }
+    }
+    std::memcpy(out + i, a, sizeof(a));
+  }
+  for (; i + 16 <= n; i += 16) {
+    I16 a = {};
+    for (int k = 0; k < rows; ++k) {
+      I16 u, v;
+      std::memcpy(&u, hi[k] + i, sizeof(u));
+      std::memcpy(&v, lo[k] + i, sizeof(v));
+      a += u - v;
+    }
+    std::memcpy(out + i, &a, sizeof(a));
+  }
+  for (; i < n; ++i) {
+    int32_t acc = 0;
+    for (int k = 0; k < rows; ++k) acc += hi[k][i] - lo[k][i];
+    out[i] = acc;
+  }
+}
+
+// out[i] = in[i] * scale in float64, a plain loop the compiler vectorises on each clone.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void ScaleInts(
+    const int32_t* __restrict in, int64_t n, double scale, double* __restrict out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = in[i] * scale;
+}
+
 }  // namespace
 
 // cv2.filter2D(x, -1, disk) per channel on float64: correlation with reflect-101 borders.
+// Computed as G (*) (D (*) x): the disk sums D (*) x of the uint8 image are exact integers
+// (column prefix sums, 2 values per disk column), scaled by 1 / (255 total) once, and the
+// ksize x ksize Gaussian G runs on them in float64 (separable: G is the outer product of
+// getGaussianKernel with itself). Plus the plan's corrections as explicit taps.
 Uint8Image DefocusBlur(const Uint8Image& x, const Params& p) {
   const DefocusPlan& plan = CachedDefocusPlan(p[0], p[1]);
   const int64_t h = x.height, w = x.width;
   const int64_t half = plan.half, gh = plan.g_half, pad = half + gh;
   const int64_t pw = w + 2 * pad, ph = h + 2 * pad;
-  const int64_t bw = w + 2 * half, bh = h + 2 * half;  // the blurred image's extent
+  const int64_t ew = w + 2 * gh, eh = h + 2 * gh;  // the disk sums G reads
   const int64_t g_taps = static_cast<int64_t>(plan.g.size());
+  const double unit = plan.inv_total / 255.0;
   Planes out(x.channels, h, w, 0.0);
-  std::vector<double> padded(static_cast<size_t>(ph * pw));
-  std::vector<double> vertical(static_cast<size_t>(bh * pw));
-  std::vector<double> prefix(static_cast<size_t>(bh * (bw + 1)));
-  std::vector<const double*> rows;
-  std::vector<double> weights;
-  std::vector<int64_t> column(static_cast<size_t>(pw));
-  for (int64_t i = 0; i < pw; ++i) column[i] = Reflect101(i - pad, w);
-  double level[256];
-  for (int v = 0; v < 256; ++v) level[v] = v / 255.0;
+  // Scratch kept per thread (no zeroing: every value is written before it is read).
+  struct Scratch {
+    std::vector<uint8_t> padded;
+    std::vector<int32_t> prefix, sums;
+    std::vector<double> disk, vertical;
+    std::vector<const double*> rows;
+  };
+  thread_local Scratch scratch;
+  Scratch& tls = scratch;
+  std::vector<uint8_t>& padded = tls.padded;
+  std::vector<int32_t>& prefix = tls.prefix;
+  std::vector<int32_t>& sums = tls.sums;
+  std::vector<double>& disk = tls.disk;
+  std::vector<double>& vertical = tls.vertical;
+  std::vector<const double*>& rows = tls.rows;
+  // Per disk column dx with a run: the offsets of its two prefix rows from row er's (plain
+  // locals: a thread-local's address is a call in a shared library, and the loop took it per row).
+  std::vector<int64_t> hi_offset, lo_offset;
+  for (int64_t dx = -half; dx <= half; ++dx) {
+    const int run = plan.run[dx + half];
+    if (run < 0) continue;
+    hi_offset.push_back((half + run + 1) * pw + half + dx);
+    lo_offset.push_back((half - run) * pw + half + dx);
+  }
+  std::vector<const int32_t*> hi(hi_offset.size()), lo(lo_offset.size());
+  padded.resize(static_cast<size_t>(ph * pw));
+  prefix.resize(static_cast<size_t>((ph + 1) * pw));
+  sums.resize(static_cast<size_t>(ew));
+  disk.resize(static_cast<size_t>(eh * ew));
+  vertical.resize(static_cast<size_t>(h * ew));
+  // The corrections read the padded image as v / 255 in float64.
+  std::vector<double> levels;
+  std::vector<double> correction_weights;
+  for (const DefocusPlan::Tap& t : plan.corrections) correction_weights.push_back(t.w);
+  std::vector<double> correction_row(static_cast<size_t>(w));
+  std::vector<int64_t> left(static_cast<size_t>(pad)), right(static_cast<size_t>(pad));
+  for (int64_t i = 0; i < pad; ++i) {
+    left[i] = Reflect101(i - pad, w);
+    right[i] = Reflect101(w + i, w);
+  }
   for (int64_t c = 0; c < x.channels; ++c) {
     const uint8_t* src = x.plane(c);
     for (int64_t r = 0; r < ph; ++r) {
       const uint8_t* line = src + Reflect101(r - pad, h) * w;
-      double* dst = padded.data() + r * pw;
-      for (int64_t i = 0; i < pw; ++i) dst[i] = level[line[column[i]]];
+      uint8_t* dst = padded.data() + r * pw;
+      for (int64_t i = 0; i < pad; ++i) {
+        dst[i] = line[left[i]];
+        dst[pad + w + i] = line[right[i]];
+      }
+      std::memcpy(dst + pad, line, static_cast<size_t>(w));
     }
-    // G (*) padded: vertical taps, then horizontal, each as a sum of shifted rows.
+    // Column prefix sums: prefix[r][j] = sum of padded[0 .. r - 1][j] (a row-wise add, which
+    // vectorises; the disk is symmetric under transposition, so its column runs are its row runs).
+    std::fill_n(prefix.data(), pw, 0);
+    for (int64_t r = 0; r < ph; ++r) {
+      const int32_t* above = prefix.data() + r * pw;
+      int32_t* next = prefix.data() + (r + 1) * pw;
+      const uint8_t* line = padded.data() + r * pw;
+      for (int64_t j = 0; j < pw; ++j) next[j] = above[j] + line[j];
+    }
+    // disk[er][ec] = (D (*) x) centred on padded (er + half, ec + half), in units of 255 total:
+    // over the disk's columns dx, the run |dy| <= run(dx) as prefix[er + half + run + 1] -
+    // prefix[er + half - run], at column ec + half + dx.
+    const int32_t* base = prefix.data();
+    for (int64_t er = 0; er < eh; ++er) {
+      for (size_t k = 0; k < hi_offset.size(); ++k) {
+        hi[k] = base + er * pw + hi_offset[k];
+        lo[k] = base + er * pw + lo_offset[k];
+      }
+      SumOfRuns(hi.data(), lo.data(), static_cast<int>(hi.size()), sums.data(), ew);
+      ScaleInts(sums.data(), ew, unit, disk.data() + er * ew);
+    }
+    // G: vertical taps (one long shifted row), then horizontal.
     rows.resize(g_taps);
-    for (int64_t r = 0; r < bh; ++r) {
-      for (int64_t t = 0; t < g_taps; ++t) rows[t] = padded.data() + (r + t) * pw;
-      SumOfShiftedRows(rows.data(), plan.g.data(), static_cast<int>(g_taps),
-                       vertical.data() + r * pw, pw);
-    }
-    std::vector<double> blurred_row(static_cast<size_t>(bw));
-    for (int64_t r = 0; r < bh; ++r) {
-      for (int64_t t = 0; t < g_taps; ++t) rows[t] = vertical.data() + r * pw + t;
-      SumOfShiftedRows(rows.data(), plan.g.data(), static_cast<int>(g_taps), blurred_row.data(),
-                       bw);
-      double* s = prefix.data() + r * (bw + 1);
-      s[0] = 0.0;
-      for (int64_t i = 0; i < bw; ++i) s[i + 1] = s[i] + blurred_row[i];
-    }
+    for (int64_t t = 0; t < g_taps; ++t) rows[t] = disk.data() + t * ew;
+    SumOfShiftedRows(rows.data(), plan.g.data(), static_cast<int>(g_taps), vertical.data(),
+                     h * ew);
     double* o = out.plane(c);
     for (int64_t r = 0; r < h; ++r) {
-      rows.clear();
-      weights.clear();
-      for (int64_t dy = -half; dy <= half; ++dy) {
-        const int run = plan.run[dy + half];
-        if (run < 0) continue;
-        const double* s = prefix.data() + (r + dy + half) * (bw + 1);
-        // Output column col sums blurred columns col + half - run .. col + half + run.
-        rows.push_back(s + half + run + 1);
-        weights.push_back(plan.inv_total);
-        rows.push_back(s + half - run);
-        weights.push_back(-plan.inv_total);
+      for (int64_t t = 0; t < g_taps; ++t) rows[t] = vertical.data() + r * ew + t;
+      SumOfShiftedRows(rows.data(), plan.g.data(), static_cast<int>(g_taps), o + r * w, w);
+    }
+    if (plan.corrections.empty()) continue;
+    levels.resize(padded.size());
+    for (size_t i = 0; i < padded.size(); ++i) levels[i] = padded[i] / 255.0;
+    rows.resize(plan.corrections.size());
+    for (int64_t r = 0; r < h; ++r) {
+      for (size_t k = 0; k < plan.corrections.size(); ++k) {
+        const DefocusPlan::Tap& t = plan.corrections[k];
+        rows[k] = levels.data() + (r + t.dy + pad) * pw + pad + t.dx;
       }
-      for (const DefocusPlan::Tap& t : plan.corrections) {
-        rows.push_back(padded.data() + (r + t.dy + pad) * pw + pad + t.dx);
-        weights.push_back(t.w);
-      }
-      SumOfShiftedRows(rows.data(), weights.data(), static_cast<int>(rows.size()), o + r * w, w);
+      SumOfShiftedRows(rows.data(), correction_weights.data(), static_cast<int>(rows.size()),
+                       correction_row.data(), w);
+      for (int64_t i = 0; i < w; ++i) o[r * w + i] += correction_row[i];
     }
   }
   return TruncateUnit(out);
@@ -191,16 +283,15 @@ Uint8Image DefocusBlur(const Uint8Image& x, const Params& p) {
 // each visit copies the pixel at a random offset in [-delta, delta - 1]^2 into the visited one (the
 // reference's tuple "swap" on H x W x 3 views is that copy, ood_suite.md 1.2, 6); then gaussian
 // again. The visits are sequential by definition (later reads see earlier writes).
+// Both Gaussians in float32; the intermediate uint8 image is truncated with TruncateUnit(PlanesF)'s
+// guard (without it, float32 round-off would drop a flat region by a level about half the time).
 Uint8Image GlassBlur(const Uint8Image& x, const Params& p, Random* random) {
   const double sigma = p[0];
   const int delta = static_cast<int>(p[1]);
   const int iterations = static_cast<int>(p[2]);
-  Planes y = ToPlanes(x, 1.0 / 255.0);
+  PlanesF y = ToPlanesF(x, 1.0 / 255.0);
   GaussianFilterPlanes(&y, sigma, Border::kNearest);
-  Uint8Image shuffled(x.channels, x.height, x.width);
-  for (size_t i = 0; i < y.v.size(); ++i) {
-    shuffled.data[i] = static_cast<uint8_t>(std::clamp(y.v[i] * 255.0, 0.0, 255.0));
-  }
+  Uint8Image shuffled = TruncateUnit(y);
   const int64_t h = x.height, w = x.width, plane = h * w;
   Random local = *random;  // kept in registers: uint8_t stores may alias the stream's state
   uint8_t* data = shuffled.data.data();
@@ -215,14 +306,14 @@ Uint8Image GlassBlur(const Uint8Image& x, const Params& p, Random* random) {
     }
   }
   *random = local;
-  Planes z = ToPlanes(shuffled, 1.0 / 255.0);
+  PlanesF z = ToPlanesF(shuffled, 1.0 / 255.0);
   GaussianFilterPlanes(&z, sigma, Border::kNearest);
   return TruncateUnit(z);
 }
 
 Uint8Image MotionBlurOp(const Uint8Image& x, const Params& p, Random* random) {
   const double angle = random->Uniform(-45, 45);
-  const Planes in = ToPlanes(x, 1.0);
+  const PlanesF in = ToPlanesF(x, 1.0);
   return Truncate255(MotionBlur(in, static_cast<int>(p[0]), p[1], angle));
 }
 
@@ -245,8 +336,10 @@ Uint8Image ZoomBlur(const Uint8Image& x, const Params& p) {
   return Truncate255(result);
 }
 
+// float32 (deterministic, but truncated to uint8: the round-off, ~1e-4 of a level, moves a value
+// across a level boundary about once in 10^4, the guard once in 10^3).
 Uint8Image GaussianBlur(const Uint8Image& x, const Params& p) {
-  Planes y = ToPlanes(x, 1.0 / 255.0);
+  PlanesF y = ToPlanesF(x, 1.0 / 255.0);
   GaussianFilterPlanes(&y, p[0], Border::kNearest);
   return TruncateUnit(y);
 }

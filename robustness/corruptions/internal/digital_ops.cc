@@ -37,21 +37,25 @@ namespace {
 
 // A displacement field: alpha * gaussian(U(-range, range)^{H x W}, sigma, 'reflect', truncate 3),
 // rounded to float32 as the references' astype(np.float32).
+// The filter runs in float32 (a random field: its round-off, ~1e-7 relative, is nothing beside
+// the draws).
 std::vector<double> DisplacementField(int64_t h, int64_t w, double range, double sigma_y,
                                       double sigma_x, double alpha, Random* random) {
-  std::vector<double> field(static_cast<size_t>(h * w));
-  for (double& v : field) v = random->Uniform(-range, range);
+  std::vector<float> field(static_cast<size_t>(h * w));
+  for (float& v : field) v = static_cast<float>(random->Uniform(-range, range));
   GaussianFilter(field.data(), h, w, sigma_y, sigma_x, 3.0, Border::kReflect, field.data());
-  for (double& v : field) v = static_cast<float>(v * alpha);
-  return field;
+  std::vector<double> out(field.size());
+  for (size_t i = 0; i < field.size(); ++i) out[i] = static_cast<float>(field[i] * alpha);
+  return out;
 }
 
 // scipy.ndimage.map_coordinates(order=1, mode='reflect') at (r + dy, c + dx) per pixel, every
-// channel, float32 values.
-Planes SampleDisplaced(const Planes& image, const std::vector<double>& dx,
-                       const std::vector<double>& dy) {
+// channel, float32 values (the taps and weights in float64 once per pixel, each channel's
+// interpolation in float64 from its float32 values, rounded to float32 as the reference's output).
+PlanesF SampleDisplaced(const PlanesF& image, const std::vector<double>& dx,
+                        const std::vector<double>& dy) {
   const int64_t h = image.height, w = image.width;
-  Planes out(image.channels, h, w);
+  PlanesF out(image.channels, h, w);
   for (int64_t r = 0; r < h; ++r) {
     for (int64_t c = 0; c < w; ++c) {
       const int64_t i = r * w + c;
@@ -59,12 +63,12 @@ Planes SampleDisplaced(const Planes& image, const std::vector<double>& dx,
       const double fy0 = std::floor(py), fx0 = std::floor(px);
       const double fy = py - fy0, fx = px - fx0;
       const int64_t y0 = static_cast<int64_t>(fy0), x0 = static_cast<int64_t>(fx0);
-      const int64_t ya = ReflectHalf(y0, h), yb = ReflectHalf(y0 + 1, h);
+      const int64_t ya = ReflectHalf(y0, h) * w, yb = ReflectHalf(y0 + 1, h) * w;
       const int64_t xa = ReflectHalf(x0, w), xb = ReflectHalf(x0 + 1, w);
       for (int64_t ch = 0; ch < image.channels; ++ch) {
-        const double* p = image.plane(ch);
-        const double v = (1 - fy) * ((1 - fx) * p[ya * w + xa] + fx * p[ya * w + xb]) +
-                         fy * ((1 - fx) * p[yb * w + xa] + fx * p[yb * w + xb]);
+        const float* p = image.plane(ch);
+        const double v = (1 - fy) * ((1 - fx) * p[ya + xa] + fx * p[ya + xb]) +
+                         fy * ((1 - fx) * p[yb + xa] + fx * p[yb + xb]);
         out.plane(ch)[i] = static_cast<float>(v);
       }
     }
@@ -75,7 +79,7 @@ Planes SampleDisplaced(const Planes& image, const std::vector<double>& dx,
 // Hendrycks' random affine (ood_suite.md 1.2, 15): three points around the centre, each moved by
 // U(-a, a) in float32; OpenCV's getAffineTransform and warpAffine (bilinear, reflect-101), called
 // as the reference calls them.
-Planes RandomAffine(const Planes& image, double range, Random* random) {
+PlanesF RandomAffine(const PlanesF& image, double range, Random* random) {
   const int64_t h = image.height, w = image.width;
   const float c0 = static_cast<float>(h / 2), c1 = static_cast<float>(w / 2);
   const float sq = static_cast<float>(std::min(h, w) / 3);
@@ -94,7 +98,7 @@ Planes RandomAffine(const Planes& image, double range, Random* random) {
   }
   cv::Mat dst;
   cv::warpAffine(src, dst, m, src.size(), cv::INTER_LINEAR, cv::BORDER_REFLECT_101);
-  Planes out(image.channels, h, w);
+  PlanesF out(image.channels, h, w);
   const float* d = dst.ptr<float>();
   for (int64_t i = 0; i < h * w; ++i) {
     for (int64_t ch = 0; ch < image.channels; ++ch) out.plane(ch)[i] = d[i * image.channels + ch];
@@ -106,8 +110,7 @@ Planes RandomAffine(const Planes& image, double range, Random* random) {
 
 Uint8Image ElasticTransform(const Uint8Image& x, const Params& p, const OpContext& context,
                             Random* random) {
-  Planes image = ToPlanes(x, 1.0 / 255.0);
-  for (double& v : image.v) v = static_cast<float>(v);
+  PlanesF image = ToPlanesF(x, 1.0 / 255.0);
   const int64_t h = x.height, w = x.width;
   std::vector<double> dx, dy;
   if (context.table == proto::IMAGECORRUPTIONS) {

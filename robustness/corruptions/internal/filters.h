@@ -1,5 +1,5 @@
 // The shared primitives of the corruptions, each with the semantics of the library call the
-// references make (ood_suite.md 1.1). All work on planar float64 images (planes.h).
+// references make (ood_suite.md 1.1). All work on planar float64 or float32 images (planes.h).
 #ifndef ROBUSTNESS_CORRUPTIONS_INTERNAL_FILTERS_H_
 #define ROBUSTNESS_CORRUPTIONS_INTERNAL_FILTERS_H_
 
@@ -26,20 +26,38 @@ enum class Border { kNearest, kReflect };
 // for AVX2 and for the baseline and picked at load time (GCC target_clones); no FMA
 // contraction, so every CPU computes the same bits.
 void SumOfShiftedRows(const double* const* rows, const double* weights, int taps, double* out,
-                      int64_t n);  // SciPy 'nearest' (replicate), 'reflect' (half-sample).
+                      int64_t n);
+// The same in float32 (AVX-512, AVX2 and baseline clones; the same bits on each).
+void SumOfShiftedRows(const float* const* rows, const float* weights, int taps, float* out,
+                      int64_t n);
+
+// SciPy correlate1d's form for a symmetric kernel (weights[radius - k] == weights[radius + k]),
+// its order of operations: out[i] = rows[radius][i] w[radius], then += (rows[j][i] +
+// rows[2 radius - j][i]) w[j] for j = 0 .. radius - 1. float32, the same bits on every clone.
+void SymmetricSumOfShiftedRows(const float* const* rows, const float* weights, int radius,
+                               float* out, int64_t n);
+
+// SciPy 'nearest' (replicate), 'reflect' (half-sample).
 
 // skimage.filters.gaussian / scipy.ndimage.gaussian_filter on one H x W plane: separable
 // correlation, rows axis first; radius int(truncate * sigma + 0.5); sigma 0 on an axis leaves it.
 void GaussianFilter(const double* in, int64_t height, int64_t width, double sigma_y,
                     double sigma_x, double truncate, Border border, double* out);
+// The float32 form (weights computed in float64, rounded once; sums in float32): for the random
+// corruptions' fields and layers and the blurs whose outputs are truncated to uint8 anyway
+// (round-off ~1e-4 of a grey level, covered by TruncateUnit(PlanesF)'s guard).
+void GaussianFilter(const float* in, int64_t height, int64_t width, double sigma_y,
+                    double sigma_x, double truncate, Border border, float* out);
 // Every plane of `x` with the same sigma (skimage's channel_axis=-1), truncate 4, in place.
 void GaussianFilterPlanes(Planes* x, double sigma, Border border);
+void GaussianFilterPlanes(PlanesF* x, double sigma, Border border);
 
 // imagecorruptions' re-implementation of ImageMagick's MotionBlurImage (ood_suite.md 1.1): taps
 // i = 0 .. 2 radius at offsets (ceil(i sin t - 1/2), ceil(i cos t - 1/2)), one-sided Gaussian
 // weights, replicated edges, stopping (without renormalising) at the first tap that leaves the
-// image. Values keep their units.
-Planes MotionBlur(const Planes& x, int radius, double sigma, double angle_degrees);
+// image. Values keep their units. float32 sums (the weights rounded once): the blur is of a
+// random angle, and the round-off (~1e-4 of a grey level) is far below its spread.
+PlanesF MotionBlur(const PlanesF& x, int radius, double sigma, double angle_degrees);
 
 // clipped_zoom (ood_suite.md 1.1): the centred ceil(H / z) x ceil(W / z) crop, zoomed by SciPy's
 // corner-aligned order-1 `zoom` to round(ch z); returns its top-left min(out, max_h) x

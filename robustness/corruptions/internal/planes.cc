@@ -19,46 +19,65 @@ Planes ToPlanes(const Uint8Image& image, double scale) {
 
 namespace {
 
-typedef double V4 __attribute__((vector_size(32)));
-typedef int32_t I4 __attribute__((vector_size(16)));
-
-// out[i] = uint8(min(clip(x[i], 0, hi) * scale + guard, 255)), four values at a time (clip and
-// min as the scalar std::clamp / std::min; the conversion truncates toward zero, as the cast).
-__attribute__((target_clones("avx2", "default"))) void Truncate(const double* x, int64_t n,
-                                                                 double hi, double scale,
-                                                                 uint8_t* out) {
-  int64_t i = 0;
-  const V4 zero = {0, 0, 0, 0}, top = {hi, hi, hi, hi}, s = {scale, scale, scale, scale};
-  const V4 guard = {kTruncationGuard, kTruncationGuard, kTruncationGuard, kTruncationGuard};
-  const V4 max = {255, 255, 255, 255};
-  for (; i + 4 <= n; i += 4) {
-    V4 v;
-    std::memcpy(&v, x + i, sizeof(v));
-    v = v < zero ? zero : v;
-    v = top < v ? top : v;
-    v = v * s + guard;
-    v = max < v ? max : v;
-    const I4 q = __builtin_convertvector(v, I4);
-    for (int k = 0; k < 4; ++k) out[i + k] = static_cast<uint8_t>(q[k]);
-  }
-  for (; i < n; ++i) {
-    const double v = std::clamp(x[i], 0.0, hi) * scale + kTruncationGuard;
-    out[i] = static_cast<uint8_t>(std::min(v, 255.0));
-  }
+// out[i] = float(in[i] * scale) (the product in float64, rounded once). A plain loop: GCC's
+// auto-vectoriser widens uint8 -> int32 -> float64 well, its vector-extension conversions not.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void ScaleToFloat(
+    const uint8_t* in, int64_t n, double scale, float* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(static_cast<int32_t>(in[i]) * scale);
 }
 
 }  // namespace
 
-Uint8Image TruncateUnit(const Planes& x) {
+PlanesF ToPlanesF(const Uint8Image& image, double scale) {
+  PlanesF x(image.channels, image.height, image.width);
+  ScaleToFloat(image.data.data(), static_cast<int64_t>(image.data.size()), scale, x.v.data());
+  return x;
+}
+
+namespace {
+
+// out[i] = uint8(min(clip(x[i], 0, hi) * scale + guard, 255)): the scalar expression in a plain
+// loop, which the compiler vectorises on each clone (its vector-extension conversions to uint8
+// were element by element).
+__attribute__((target_clones("avx512f", "avx2", "default"))) void Truncate(
+    const double* x, int64_t n, double hi, double scale, uint8_t* out) {
+  for (int64_t i = 0; i < n; ++i) {
+    double v = x[i];
+    v = v < 0.0 ? 0.0 : v;
+    v = hi < v ? hi : v;
+    v = v * scale + kTruncationGuard;
+    v = 255.0 < v ? 255.0 : v;
+    out[i] = static_cast<uint8_t>(static_cast<int32_t>(v));
+  }
+}
+
+constexpr float kTruncationGuardF = 1.0f / (1 << 10);
+
+// A plain loop for the same reason (clip, scale, guard, min, truncate: the scalar expression).
+__attribute__((target_clones("avx512f", "avx2", "default"))) void Truncate(
+    const float* x, int64_t n, float hi, float scale, uint8_t* out) {
+  for (int64_t i = 0; i < n; ++i) {
+    float v = x[i];
+    v = v < 0.0f ? 0.0f : v;
+    v = hi < v ? hi : v;
+    v = v * scale + kTruncationGuardF;
+    v = 255.0f < v ? 255.0f : v;
+    out[i] = static_cast<uint8_t>(static_cast<int32_t>(v));
+  }
+}
+
+template <typename T>
+Uint8Image TruncateValues(const BasicPlanes<T>& x, T hi, T scale) {
   Uint8Image out(x.channels, x.height, x.width);
-  Truncate(x.v.data(), static_cast<int64_t>(x.v.size()), 1.0, 255.0, out.data.data());
+  Truncate(x.v.data(), static_cast<int64_t>(x.v.size()), hi, scale, out.data.data());
   return out;
 }
 
-Uint8Image Truncate255(const Planes& x) {
-  Uint8Image out(x.channels, x.height, x.width);
-  Truncate(x.v.data(), static_cast<int64_t>(x.v.size()), 255.0, 1.0, out.data.data());
-  return out;
-}
+}  // namespace
+
+Uint8Image TruncateUnit(const PlanesF& x) { return TruncateValues(x, 1.0f, 255.0f); }
+Uint8Image Truncate255(const PlanesF& x) { return TruncateValues(x, 255.0f, 1.0f); }
+Uint8Image TruncateUnit(const Planes& x) { return TruncateValues(x, 1.0, 255.0); }
+Uint8Image Truncate255(const Planes& x) { return TruncateValues(x, 255.0, 1.0); }
 
 }  // namespace robustness::corruptions_internal

@@ -1,5 +1,6 @@
-// The working image of every corruption: planar float64 values (channel-major, C x H x W), the
-// precision the Python references compute in (NumPy float64 after `np.array(x) / 255.`).
+// The working image of every corruption: planar values (channel-major, C x H x W), float64 (the
+// precision the Python references compute in, NumPy float64 after `np.array(x) / 255.`) or
+// float32 (PlanesF, where the README's deviations list says so).
 #ifndef ROBUSTNESS_CORRUPTIONS_INTERNAL_PLANES_H_
 #define ROBUSTNESS_CORRUPTIONS_INTERNAL_PLANES_H_
 
@@ -10,24 +11,32 @@
 
 namespace robustness::corruptions_internal {
 
-struct Planes {
+template <typename T>
+struct BasicPlanes {
   int64_t channels = 0;
   int64_t height = 0;
   int64_t width = 0;
-  std::vector<double> v;
+  std::vector<T> v;
 
-  Planes() = default;
-  Planes(int64_t c, int64_t h, int64_t w, double value = 0.0)
+  BasicPlanes() = default;
+  BasicPlanes(int64_t c, int64_t h, int64_t w, T value = 0)
       : channels(c), height(h), width(w), v(static_cast<size_t>(c * h * w), value) {}
   int64_t plane_size() const { return height * width; }
-  double* plane(int64_t c) { return v.data() + c * plane_size(); }
-  const double* plane(int64_t c) const { return v.data() + c * plane_size(); }
-  double& at(int64_t c, int64_t y, int64_t x) { return v[(c * height + y) * width + x]; }
-  double at(int64_t c, int64_t y, int64_t x) const { return v[(c * height + y) * width + x]; }
+  T* plane(int64_t c) { return v.data() + c * plane_size(); }
+  const T* plane(int64_t c) const { return v.data() + c * plane_size(); }
+  T& at(int64_t c, int64_t y, int64_t x) { return v[(c * height + y) * width + x]; }
+  T at(int64_t c, int64_t y, int64_t x) const { return v[(c * height + y) * width + x]; }
 };
+using Planes = BasicPlanes<double>;
+// float32 planes: for the filters whose references compute in float32, and for the random
+// corruptions' filters, where float32 round-off (~1e-5 of a grey level) is far below the
+// spread of the draws. Each use says which.
+using PlanesF = BasicPlanes<float>;
 
 // v * scale for every value (scale 1/255 turns uint8 into the references' [0, 1] floats).
 Planes ToPlanes(const Uint8Image& image, double scale);
+// float(v * scale), the value rounded once from float64 (NumPy's (x / 255.).astype(float32)).
+PlanesF ToPlanesF(const Uint8Image& image, double scale);
 
 // The references' last step, np.uint8(np.clip(x, 0, 1) * 255): clip to [0, 1], times 255,
 // truncate. One deviation: 2^-20 of a grey level is added before truncating, so that round-off a
@@ -36,9 +45,15 @@ Planes ToPlanes(const Uint8Image& image, double scale);
 Uint8Image TruncateUnit(const Planes& x);
 // The same for values already in [0, 255] units (frost, motion blur): clip to [0, 255], truncate.
 Uint8Image Truncate255(const Planes& x);
+// The float32 counterparts, in float32 arithmetic. Their guard is 2^-10 of a grey level, above
+// the round-off of a float32 filter (a 2 x 25-tap Gaussian is off by up to ~1e-3 of a level at
+// 255; a flat image must stay flat), and still below any difference the references' checks see.
+Uint8Image TruncateUnit(const PlanesF& x);
+Uint8Image Truncate255(const PlanesF& x);
 
 // Reflect-101 (OpenCV's default border, "gfedcb|abcdefgh|gfedcba") index into [0, n).
 inline int64_t Reflect101(int64_t i, int64_t n) {
+  if (i >= 0 && i < n) return i;  // the common case, without a division
   if (n == 1) return 0;
   const int64_t period = 2 * (n - 1);
   i %= period;
@@ -47,6 +62,7 @@ inline int64_t Reflect101(int64_t i, int64_t n) {
 }
 // Half-sample symmetric ("dcba|abcd|dcba", SciPy 'reflect', OpenCV BORDER_REFLECT) index.
 inline int64_t ReflectHalf(int64_t i, int64_t n) {
+  if (i >= 0 && i < n) return i;  // the common case, without a division
   const int64_t period = 2 * n;
   i %= period;
   if (i < 0) i += period;

@@ -20,22 +20,6 @@ Random::Random(uint64_t seed) {
   for (uint64_t& s : s_) s = SplitMix64(&state);
 }
 
-int64_t Random::RandInt(int64_t low, int64_t high) {
-  if (high <= low) return low;
-  const uint64_t range = static_cast<uint64_t>(high - low);
-  // Lemire's nearly divisionless method, with rejection: unbiased.
-  unsigned __int128 m = static_cast<unsigned __int128>(Next()) * range;
-  uint64_t l = static_cast<uint64_t>(m);
-  if (l < range) {
-    const uint64_t threshold = (0 - range) % range;
-    while (l < threshold) {
-      m = static_cast<unsigned __int128>(Next()) * range;
-      l = static_cast<uint64_t>(m);
-    }
-  }
-  return low + static_cast<int64_t>(m >> 64);
-}
-
 namespace {
 
 // Ziggurat tables (Marsaglia & Tsang 2000, "The Ziggurat Method for Generating Random

@@ -24,6 +24,46 @@ int64_t NextPowerOfTwo(int64_t x) {
 // 0.5870, 0.1140 as imagecorruptions' rgb2gray; applied to RGB, not to its BGR frost crop).
 double Luma(double r, double g, double b) { return 0.2989 * r + 0.5870 * g + 0.1140 * b; }
 
+// One row of fog before truncation, (x / 255 + c0 layer) scale, in float32 (fog is random; the
+// reference's float64 differs in the 7th digit), vectorised by the compiler on each clone (with
+// the truncation in the same loop it was not: TruncateUnit(PlanesF) follows).
+__attribute__((target_clones("avx512f", "avx2", "default"))) void FogRow(
+    const uint8_t* __restrict in, const float* __restrict layer, int64_t n, float c0,
+    float scale, float* __restrict out) {
+  for (int64_t i = 0; i < n; ++i) {
+    out[i] = (static_cast<float>(in[i]) * (1.0f / 255.0f) + c0 * layer[i]) * scale;
+  }
+}
+
+// Snow's grey image: 0.299 r + 0.587 g + 0.114 b of x / 255 in float32 (g == nullptr: the grey
+// value itself).
+__attribute__((target_clones("avx512f", "avx2", "default"))) void SnowGray(
+    const uint8_t* __restrict r, const uint8_t* __restrict g, const uint8_t* __restrict b,
+    int64_t n, float* __restrict out) {
+  if (g == nullptr) {
+    for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(r[i]) / 255.0f;
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    out[i] = 0.299f * (static_cast<float>(r[i]) / 255.0f) +
+             0.587f * (static_cast<float>(g[i]) / 255.0f) +
+             0.114f * (static_cast<float>(b[i]) / 255.0f);
+  }
+}
+
+// out = blend x + (1 - blend) max(x, 1.5 gray + 0.5) + layers, in float32 (the reference's float32
+// arrays; its snow layers are float64, here float32: a random layer).
+__attribute__((target_clones("avx512f", "avx2", "default"))) void SnowBlend(
+    const uint8_t* __restrict in, const float* __restrict gray, const float* __restrict layers,
+    int64_t n, float blend, float* __restrict out) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = static_cast<float>(in[i]) / 255.0f;
+    const float lifted = gray[i] * 1.5f + 0.5f;
+    const float mixed = blend * v + (1.0f - blend) * (v < lifted ? lifted : v);
+    out[i] = mixed + layers[i];
+  }
+}
+
 }  // namespace
 
 // imagecorruptions' snow for every table (Hendrycks' scripts blur the layer with ImageMagick
@@ -33,42 +73,52 @@ Uint8Image Snow(const Uint8Image& x, const Params& p, Random* random) {
   const int radius = static_cast<int>(p[4]);
   const double blur_sigma = p[5];
   const int64_t h = x.height, w = x.width;
+  // Only the centred crop that clipped_zoom reads is drawn (ceil(H / z) x ceil(W / z), 1/16 of
+  // the layer at zoom 4): the other values of the reference's layer never reach the output, and
+  // the drawn ones are the same i.i.d. normals.
   Planes layer(1, h, w);
-  for (double& v : layer.v) v = mu + sigma * random->Normal();
+  {
+    const int64_t ch = static_cast<int64_t>(std::ceil(h / zoom));
+    const int64_t cw = static_cast<int64_t>(std::ceil(w / zoom));
+    const int64_t top = (h - ch) / 2, left = (w - cw) / 2;
+    Random local = *random;
+    for (int64_t r = top; r < top + ch; ++r) {
+      double* row = layer.plane(0) + r * w;
+      for (int64_t c = left; c < left + cw; ++c) row[c] = mu + sigma * local.Normal();
+    }
+    *random = local;
+  }
   // The zoomed layer is kept whole (not trimmed) through the motion blur, as the reference.
-  Planes zoomed = ClippedZoom(layer, zoom, INT64_MAX, INT64_MAX, /*float32=*/false);
-  for (double& v : zoomed.v) v = v < threshold ? 0.0 : std::min(v, 1.0);
+  const Planes zoomed = ClippedZoom(layer, zoom, INT64_MAX, INT64_MAX, /*float32=*/false);
+  PlanesF zoomed_f(1, zoomed.height, zoomed.width);
+  for (size_t i = 0; i < zoomed.v.size(); ++i) {
+    const double v = zoomed.v[i];
+    zoomed_f.v[i] = static_cast<float>(v < threshold ? 0.0 : std::min(v, 1.0));
+  }
   const double angle = random->Uniform(-135, -45);
-  const Planes blurred = MotionBlur(zoomed, radius, blur_sigma, angle);
-  Planes snow(1, h, w);
+  const PlanesF blurred = MotionBlur(zoomed_f, radius, blur_sigma, angle);
+  // np.round (half to even) to uint8, / 255; then the layer plus its 180-degree rotation.
+  float snow_level[256];
+  for (int v = 0; v < 256; ++v) snow_level[v] = static_cast<float>(v / 255.0);
+  std::vector<float> snow(static_cast<size_t>(h * w)), layers(static_cast<size_t>(h * w));
   for (int64_t r = 0; r < h; ++r) {
+    const float* b = blurred.plane(0) + r * blurred.width;
     for (int64_t c = 0; c < w; ++c) {
-      const double v = blurred.at(0, r, c) * 255.0;
-      snow.at(0, r, c) = static_cast<uint8_t>(std::nearbyint(v)) / 255.0;  // np.round: half-even
+      snow[r * w + c] = snow_level[static_cast<uint8_t>(std::nearbyint(b[c] * 255.0f))];
     }
   }
+  for (int64_t i = 0; i < h * w; ++i) layers[i] = snow[i] + snow[h * w - 1 - i];
+  // cv2.cvtColor(float32, RGB2GRAY) of x / 255 (float32 division, vectorised as the scalar's).
   std::vector<float> gray(static_cast<size_t>(h * w));
-  for (int64_t i = 0; i < h * w; ++i) {
-    if (x.channels == 3) {
-      // cv2.cvtColor(float32, RGB2GRAY)
-      gray[i] = 0.299f * (x.plane(0)[i] / 255.0f) + 0.587f * (x.plane(1)[i] / 255.0f) +
-                0.114f * (x.plane(2)[i] / 255.0f);
-    } else {
-      gray[i] = x.plane(0)[i] / 255.0f;
-    }
+  if (x.channels == 3) {
+    SnowGray(x.plane(0), x.plane(1), x.plane(2), h * w, gray.data());
+  } else {
+    SnowGray(x.plane(0), nullptr, nullptr, h * w, gray.data());
   }
-  Planes out(x.channels, h, w);
-  const float fb = static_cast<float>(blend);
+  PlanesF out(x.channels, h, w);
   for (int64_t c = 0; c < x.channels; ++c) {
-    for (int64_t r = 0; r < h; ++r) {
-      for (int64_t col = 0; col < w; ++col) {
-        const int64_t i = r * w + col;
-        const float v = x.plane(c)[i] / 255.0f;
-        const float mixed = fb * v + (1.0f - fb) * std::max(v, gray[i] * 1.5f + 0.5f);
-        out.at(c, r, col) =
-            static_cast<double>(mixed) + snow.at(0, r, col) + snow.at(0, h - 1 - r, w - 1 - col);
-      }
-    }
+    SnowBlend(x.plane(c), gray.data(), layers.data(), h * w, static_cast<float>(blend),
+              out.plane(c));
   }
   return TruncateUnit(out);
 }
@@ -111,17 +161,21 @@ Uint8Image Fog(const Uint8Image& x, const Params& p, const OpContext& context, R
   if (context.table == proto::IMAGENET_C) map_size = std::max<int64_t>(map_size, 256);
   if (context.table == proto::CIFAR10_C) map_size = std::max<int64_t>(map_size, 32);
   if (context.table == proto::TINY_IMAGENET_C) map_size = std::max<int64_t>(map_size, 64);
-  Planes y = ToPlanes(x, 1.0 / 255.0);
-  const double max_value = *std::max_element(y.v.begin(), y.v.end());
+  uint8_t max_level = 0;  // a plain reduction (vectorised; std::max_element is a serial chain)
+  for (const uint8_t v : x.data) max_level = std::max(max_level, v);
+  const double max_value = max_level / 255.0;
   const std::vector<float> plasma = PlasmaFractal(map_size, p[1], random);
-  for (int64_t c = 0; c < y.channels; ++c) {
-    for (int64_t r = 0; r < y.height; ++r) {
-      for (int64_t col = 0; col < y.width; ++col) {
-        y.at(c, r, col) += p[0] * static_cast<double>(plasma[r * map_size + col]);
-      }
+  // (x + c0 plasma) max / (max + c0): the division by the constant (max + c0) is a
+  // multiplication by max / (max + c0) here, in float32 (FogRow).
+  const double scale = max_value / (max_value + p[0]);
+  PlanesF y(x.channels, x.height, x.width);
+  for (int64_t c = 0; c < x.channels; ++c) {
+    for (int64_t r = 0; r < x.height; ++r) {
+      const int64_t offset = r * x.width;
+      FogRow(x.plane(c) + offset, plasma.data() + r * map_size, x.width,
+             static_cast<float>(p[0]), static_cast<float>(scale), y.plane(c) + offset);
     }
   }
-  for (double& v : y.v) v = v * max_value / (max_value + p[0]);
   return TruncateUnit(y);
 }
 
@@ -143,12 +197,14 @@ Uint8Image Spatter(const Uint8Image& x, const Params& p, Random* random) {
   const double mu = p[0], sigma = p[1], blur_sigma = p[2], threshold = p[3], k = p[4];
   const bool mud = p[5] != 0;
   const int64_t h = x.height, w = x.width, n = h * w;
-  std::vector<double> liquid(static_cast<size_t>(n));
-  for (double& v : liquid) v = mu + sigma * random->Normal();
+  // The liquid layer in float32 (a random field: the filter's round-off, ~1e-7 relative, is
+  // nothing beside the draws).
+  std::vector<float> liquid(static_cast<size_t>(n));
+  for (float& v : liquid) v = static_cast<float>(mu + sigma * random->Normal());
   GaussianFilter(liquid.data(), h, w, blur_sigma, blur_sigma, 4.0, Border::kNearest,
                  liquid.data());
-  for (double& v : liquid) {
-    if (v < threshold) v = 0.0;
+  for (float& v : liquid) {
+    if (v < threshold) v = 0.0f;
   }
   const Planes in = ToPlanes(x, 1.0 / 255.0);
   Planes out(x.channels, h, w);
@@ -192,13 +248,13 @@ Uint8Image Spatter(const Uint8Image& x, const Params& p, Random* random) {
     }
     return TruncateUnit(out);
   }
-  std::vector<double> m(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) m[i] = liquid[i] > threshold ? 1.0 : 0.0;
+  std::vector<float> m(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) m[i] = liquid[i] > threshold ? 1.0f : 0.0f;
   GaussianFilter(m.data(), h, w, k, k, 4.0, Border::kNearest, m.data());
   const double color[3] = {63 / 255.0, 42 / 255.0, 20 / 255.0};
   const double gray_color = Luma(color[0], color[1], color[2]);
   for (int64_t i = 0; i < n; ++i) {
-    const double mm = static_cast<float>(m[i]) < 0.8f ? 0.0 : static_cast<float>(m[i]);
+    const double mm = m[i] < 0.8f ? 0.0 : m[i];
     for (int64_t c = 0; c < x.channels; ++c) {
       const double col = x.channels == 3 ? color[c] : gray_color;
       out.plane(c)[i] = in.plane(c)[i] * (1 - mm) + mm * col;
