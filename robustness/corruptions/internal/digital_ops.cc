@@ -36,9 +36,8 @@ Uint8Image Contrast(const Uint8Image& x, const Params& p) {
 namespace {
 
 // A displacement field: alpha * gaussian(U(-range, range)^{H x W}, sigma, 'reflect', truncate 3),
-// rounded to float32 as the references' astype(np.float32).
-// The filter runs in float32 (a random field: its round-off, ~1e-7 relative, is nothing beside
-// the draws).
+// rounded to float32 as the references' astype(np.float32). The filter runs in float32 (a random
+// field: its round-off, ~1e-7 relative, is nothing beside the draws).
 std::vector<double> DisplacementField(int64_t h, int64_t w, double range, double sigma_y,
                                       double sigma_x, double alpha, Random* random) {
   std::vector<float> field(static_cast<size_t>(h * w));

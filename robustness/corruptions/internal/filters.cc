@@ -188,13 +188,8 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void SymmetricSumOf
 
 namespace {
 
-// Both passes are sums of shifted rows, so they vectorise along the contiguous axis; each
-// value's terms are added in tap order, as SciPy's correlate1d adds them. In the vertical pass
-// the rows whose taps all lie inside the image are one long shifted row (row y + 1's taps are
-// row y's moved by one width), so they take a single call. T is double or float (the weights
-// are computed in float64 and rounded once).
-// The Gaussian's taps: symmetric in float32 (SciPy's order), in tap order in float64 (kept as it
-// was: the float64 filter serves the tests' comparisons).
+// The Gaussian's taps: in float32 SciPy's symmetric order; in float64 tap order (kept as it was:
+// the float64 filter serves the tests' comparisons).
 void GaussianTaps(const double* const* rows, const double* weights, int taps, double* out,
                   int64_t n) {
   SumOfShiftedRows(rows, weights, taps, out, n);
@@ -204,6 +199,10 @@ void GaussianTaps(const float* const* rows, const float* weights, int taps, floa
   SymmetricSumOfShiftedRows(rows, weights, taps / 2, out, n);
 }
 
+// Both passes are sums of shifted rows, so they vectorise along the contiguous axis. In the
+// vertical pass the rows whose taps all lie inside the image are one long shifted row (row y + 1's
+// taps are row y's moved by one width), so they take a single call. T is double or float (the
+// weights are computed in float64 and rounded once).
 template <typename T>
 void GaussianFilterT(const T* in, int64_t height, int64_t width, double sigma_y, double sigma_x,
                      double truncate, Border border, T* out) {
@@ -242,7 +241,7 @@ void GaussianFilterT(const T* in, int64_t height, int64_t width, double sigma_y,
       if (y == interior_begin && interior_end > interior_begin) {
         for (int64_t k = 0; k < taps; ++k) rows[k] = in + (y + k - r) * width;
         GaussianTaps(rows.data(), w.data(), taps, result + y * width,
-                         (interior_end - interior_begin) * width);
+                     (interior_end - interior_begin) * width);
         y = interior_end - 1;
         continue;
       }
@@ -452,10 +451,8 @@ std::vector<float> PlasmaFractal(int64_t map_size, double wibble_decay, Random* 
   Random local = *random;  // the stream's state in registers (float stores cannot alias it)
   for (int64_t step = p; step >= 2; step /= 2) {
     const int64_t n = p / step, half = step / 2;
-    // sum / 4 + wibble U(-wibble, wibble), U(low, high) = low + (high - low) U[0, 1).
-    const double low = -wibble, span = wibble - low;
-    auto noisy = [&local, wibble, low, span](float sum) {
-      return static_cast<float>(sum / 4.0f + wibble * (low + span * local.Uniform()));
+    auto noisy = [&local, wibble](float sum) {
+      return static_cast<float>(sum / 4.0f + wibble * local.Uniform(-wibble, wibble));
     };
     // Squares: the four (toroidal) corners around each centre.
     // Toroidal neighbours without a division per cell (a % n per cell was most of the time).

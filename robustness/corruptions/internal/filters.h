@@ -19,12 +19,13 @@ namespace robustness::corruptions_internal {
 // depend on OpenCV's thread count.
 void UseSerialOpenCv();
 
+// SciPy 'nearest' (replicate), 'reflect' (half-sample).
 enum class Border { kNearest, kReflect };
 
 // out[i] = sum_t weights[t] rows[t][i] for i < n, terms added in t order: a correlation whose
-// taps are shifted rows. Eight outputs at a time stay in registers across all taps. Compiled
-// for AVX2 and for the baseline and picked at load time (GCC target_clones); no FMA
-// contraction, so every CPU computes the same bits.
+// taps are shifted rows. 32 outputs at a time stay in registers across all taps. Compiled for
+// AVX-512, AVX2 and the baseline and picked at load time (GCC target_clones); no FMA
+// contraction (-ffp-contract=off in BUILD), so every CPU computes the same bits.
 void SumOfShiftedRows(const double* const* rows, const double* weights, int taps, double* out,
                       int64_t n);
 // The same in float32 (AVX-512, AVX2 and baseline clones; the same bits on each).
@@ -37,13 +38,14 @@ void SumOfShiftedRows(const float* const* rows, const float* weights, int taps, 
 void SymmetricSumOfShiftedRows(const float* const* rows, const float* weights, int radius,
                                float* out, int64_t n);
 
-// SciPy 'nearest' (replicate), 'reflect' (half-sample).
-
 // skimage.filters.gaussian / scipy.ndimage.gaussian_filter on one H x W plane: separable
 // correlation, rows axis first; radius int(truncate * sigma + 0.5); sigma 0 on an axis leaves it.
+// float64, taps added in tap order (SumOfShiftedRows; SciPy adds a symmetric kernel's pairs
+// first, so the last bits may differ): the reference-precision form the tests compare with.
 void GaussianFilter(const double* in, int64_t height, int64_t width, double sigma_y,
                     double sigma_x, double truncate, Border border, double* out);
-// The float32 form (weights computed in float64, rounded once; sums in float32): for the random
+// The float32 form (weights computed in float64, rounded once; sums in float32 in SciPy's
+// symmetric order, SymmetricSumOfShiftedRows): for the random
 // corruptions' fields and layers and the blurs whose outputs are truncated to uint8 anyway
 // (round-off ~1e-4 of a grey level, covered by TruncateUnit(PlanesF)'s guard).
 void GaussianFilter(const float* in, int64_t height, int64_t width, double sigma_y,
