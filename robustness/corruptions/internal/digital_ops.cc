@@ -7,6 +7,7 @@
 
 #include "robustness/augmentation/pil_resize.h"
 #include "robustness/corruptions/internal/filters.h"
+#include "robustness/corruptions/internal/jpeg_codec.h"
 #include "robustness/corruptions/internal/ops.h"
 #include "robustness/corruptions/internal/planes.h"
 

@@ -2,18 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
-#include <csetjmp>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
 #include <string>
 
 #include <immintrin.h>
-#include <jpeglib.h>
 #include <opencv2/core/utility.hpp>
 
 #include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
 #include "glog/logging.h"
 
 namespace robustness::corruptions_internal {
@@ -534,89 +531,6 @@ void HsvToRgb(double h, double s, double v, double* r, double* g, double* b) {
   *r = values[kR[hi]];
   *g = values[kG[hi]];
   *b = values[kB[hi]];
-}
-
-namespace {
-
-struct JpegError {
-  jpeg_error_mgr manager;
-  std::jmp_buf jump;
-  char message[JMSG_LENGTH_MAX];
-};
-
-void OnJpegError(j_common_ptr cinfo) {
-  auto* error = reinterpret_cast<JpegError*>(cinfo->err);
-  (*cinfo->err->format_message)(cinfo, error->message);
-  std::longjmp(error->jump, 1);
-}
-
-}  // namespace
-
-absl::StatusOr<Uint8Image> JpegRoundTrip(const Uint8Image& image, int quality) {
-  CHECK(image.channels == 1 || image.channels == 3) << image.channels;
-  const int64_t h = image.height, w = image.width, c = image.channels;
-  std::vector<uint8_t> interleaved(static_cast<size_t>(h * w * c));
-  for (int64_t ch = 0; ch < c; ++ch) {
-    const uint8_t* p = image.plane(ch);
-    for (int64_t i = 0; i < h * w; ++i) interleaved[i * c + ch] = p[i];
-  }
-  unsigned char* buffer = nullptr;
-  unsigned long size = 0;
-  {
-    jpeg_compress_struct cinfo;
-    JpegError error;
-    cinfo.err = jpeg_std_error(&error.manager);
-    error.manager.error_exit = OnJpegError;
-    if (setjmp(error.jump)) {
-      jpeg_destroy_compress(&cinfo);
-      std::free(buffer);
-      return absl::InternalError(absl::StrCat("JPEG encode failed: ", error.message));
-    }
-    jpeg_create_compress(&cinfo);
-    jpeg_mem_dest(&cinfo, &buffer, &size);
-    cinfo.image_width = static_cast<JDIMENSION>(w);
-    cinfo.image_height = static_cast<JDIMENSION>(h);
-    cinfo.input_components = static_cast<int>(c);
-    cinfo.in_color_space = c == 3 ? JCS_RGB : JCS_GRAYSCALE;
-    jpeg_set_defaults(&cinfo);
-    jpeg_set_quality(&cinfo, quality, TRUE);
-    jpeg_start_compress(&cinfo, TRUE);
-    while (cinfo.next_scanline < cinfo.image_height) {
-      JSAMPROW row = interleaved.data() + static_cast<size_t>(cinfo.next_scanline) * w * c;
-      jpeg_write_scanlines(&cinfo, &row, 1);
-    }
-    jpeg_finish_compress(&cinfo);
-    jpeg_destroy_compress(&cinfo);
-  }
-  Uint8Image out(c, h, w);
-  {
-    jpeg_decompress_struct dinfo;
-    JpegError error;
-    dinfo.err = jpeg_std_error(&error.manager);
-    error.manager.error_exit = OnJpegError;
-    if (setjmp(error.jump)) {
-      jpeg_destroy_decompress(&dinfo);
-      std::free(buffer);
-      return absl::InternalError(absl::StrCat("JPEG decode failed: ", error.message));
-    }
-    jpeg_create_decompress(&dinfo);
-    jpeg_mem_src(&dinfo, buffer, size);
-    jpeg_read_header(&dinfo, TRUE);
-    dinfo.out_color_space = c == 3 ? JCS_RGB : JCS_GRAYSCALE;
-    jpeg_start_decompress(&dinfo);
-    while (dinfo.output_scanline < dinfo.output_height) {
-      JSAMPROW row = interleaved.data() + static_cast<size_t>(dinfo.output_scanline) * w * c;
-      jpeg_read_scanlines(&dinfo, &row, 1);
-    }
-    jpeg_finish_decompress(&dinfo);
-    jpeg_destroy_decompress(&dinfo);
-  }
-  std::free(buffer);
-  for (int64_t ch = 0; ch < c; ++ch) {
-    uint8_t* p = out.plane(ch);
-    for (int64_t i = 0; i < h * w; ++i) p[i] = interleaved[i * c + ch];
-  }
-  return out;
 }
 
 namespace {

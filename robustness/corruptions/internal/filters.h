@@ -90,10 +90,6 @@ void MapHsv(Planes* x, Fn fn) {
   }
 }
 
-// libjpeg(-turbo) encode at `quality` (baseline, islow DCT, 4:2:0 for RGB: Pillow's defaults)
-// and decode. 1- and 3-channel images.
-absl::StatusOr<Uint8Image> JpegRoundTrip(const Uint8Image& image, int quality);
-
 // Pillow's Image.resize(..., NEAREST): output pixel j takes input floor((j + 1/2) in / out).
 Uint8Image PilNearestResize(const Uint8Image& image, int64_t height, int64_t width);
 

@@ -1,0 +1,562 @@
+#include "robustness/corruptions/internal/jpeg_codec.h"
+
+#include <algorithm>
+#include <array>
+#include <csetjmp>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <initializer_list>
+#include <vector>
+
+#include <emmintrin.h>
+#include <jpeglib.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "glog/logging.h"
+
+namespace robustness::corruptions_internal {
+namespace {
+
+struct JpegError {
+  jpeg_error_mgr manager;
+  std::jmp_buf jump;
+  char message[JMSG_LENGTH_MAX];
+};
+
+void OnJpegError(j_common_ptr cinfo) {
+  auto* error = reinterpret_cast<JpegError*>(cinfo->err);
+  (*cinfo->err->format_message)(cinfo, error->message);
+  std::longjmp(error->jump, 1);
+}
+
+}  // namespace
+
+absl::StatusOr<Uint8Image> LibjpegRoundTrip(const Uint8Image& image, int quality) {
+  CHECK(image.channels == 1 || image.channels == 3) << image.channels;
+  const int64_t h = image.height, w = image.width, c = image.channels;
+  std::vector<uint8_t> interleaved(static_cast<size_t>(h * w * c));
+  for (int64_t ch = 0; ch < c; ++ch) {
+    const uint8_t* p = image.plane(ch);
+    for (int64_t i = 0; i < h * w; ++i) interleaved[i * c + ch] = p[i];
+  }
+  unsigned char* buffer = nullptr;
+  unsigned long size = 0;
+  {
+    jpeg_compress_struct cinfo;
+    JpegError error;
+    cinfo.err = jpeg_std_error(&error.manager);
+    error.manager.error_exit = OnJpegError;
+    if (setjmp(error.jump)) {
+      jpeg_destroy_compress(&cinfo);
+      std::free(buffer);
+      return absl::InternalError(absl::StrCat("JPEG encode failed: ", error.message));
+    }
+    jpeg_create_compress(&cinfo);
+    jpeg_mem_dest(&cinfo, &buffer, &size);
+    cinfo.image_width = static_cast<JDIMENSION>(w);
+    cinfo.image_height = static_cast<JDIMENSION>(h);
+    cinfo.input_components = static_cast<int>(c);
+    cinfo.in_color_space = c == 3 ? JCS_RGB : JCS_GRAYSCALE;
+    jpeg_set_defaults(&cinfo);
+    jpeg_set_quality(&cinfo, quality, TRUE);
+    jpeg_start_compress(&cinfo, TRUE);
+    while (cinfo.next_scanline < cinfo.image_height) {
+      JSAMPROW row = interleaved.data() + static_cast<size_t>(cinfo.next_scanline) * w * c;
+      jpeg_write_scanlines(&cinfo, &row, 1);
+    }
+    jpeg_finish_compress(&cinfo);
+    jpeg_destroy_compress(&cinfo);
+  }
+  Uint8Image out(c, h, w);
+  {
+    jpeg_decompress_struct dinfo;
+    JpegError error;
+    dinfo.err = jpeg_std_error(&error.manager);
+    error.manager.error_exit = OnJpegError;
+    if (setjmp(error.jump)) {
+      jpeg_destroy_decompress(&dinfo);
+      std::free(buffer);
+      return absl::InternalError(absl::StrCat("JPEG decode failed: ", error.message));
+    }
+    jpeg_create_decompress(&dinfo);
+    jpeg_mem_src(&dinfo, buffer, size);
+    jpeg_read_header(&dinfo, TRUE);
+    dinfo.out_color_space = c == 3 ? JCS_RGB : JCS_GRAYSCALE;
+    jpeg_start_decompress(&dinfo);
+    while (dinfo.output_scanline < dinfo.output_height) {
+      JSAMPROW row = interleaved.data() + static_cast<size_t>(dinfo.output_scanline) * w * c;
+      jpeg_read_scanlines(&dinfo, &row, 1);
+    }
+    jpeg_finish_decompress(&dinfo);
+    jpeg_destroy_decompress(&dinfo);
+  }
+  std::free(buffer);
+  for (int64_t ch = 0; ch < c; ++ch) {
+    uint8_t* p = out.plane(ch);
+    for (int64_t i = 0; i < h * w; ++i) p[i] = interleaved[i * c + ch];
+  }
+  return out;
+}
+
+namespace {
+
+// JPEG (ITU T.81) Annex K's quantisation tables, natural order, as jpeg_set_quality scales them.
+constexpr uint8_t kLuminanceTable[64] = {
+    16, 11, 10, 16, 24,  40,  51,  61,  12, 12, 14, 19, 26,  58,  60,  55,
+    14, 13, 16, 24, 40,  57,  69,  56,  14, 17, 22, 29, 51,  87,  80,  62,
+    18, 22, 37, 56, 68,  109, 103, 77,  24, 35, 55, 64, 81,  104, 113, 92,
+    49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99};
+constexpr uint8_t kChrominanceTable[64] = {
+    17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99, 24, 26, 56, 99, 99, 99,
+    99, 99, 47, 66, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99,
+    99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99};
+
+// Per coefficient (natural order): the decoder's multiplier (the quantisation value) and
+// libjpeg-turbo's quantisation by reciprocal (jcdctmgr.c compute_reciprocal, 16-bit DCTELEM as
+// in its SIMD builds): q = sign(x) (((|x| + bias) recip) >> shift), the divisor being 8 x the
+// quantisation value (the islow DCT leaves its outputs scaled by 8).
+struct QuantPlan {
+  int32_t quant[64];
+  int32_t bias[64];
+  int32_t recip[64];
+  int32_t shift[64];
+};
+
+QuantPlan MakePlan(const uint8_t* table, int quality) {
+  quality = std::clamp(quality, 1, 100);
+  const int64_t scale = quality < 50 ? 5000 / quality : 200 - 2 * quality;
+  QuantPlan plan;
+  for (int i = 0; i < 64; ++i) {
+    // force_baseline (Pillow passes TRUE): 8-bit tables.
+    const int64_t q = std::clamp<int64_t>((table[i] * scale + 50) / 100, 1, 255);
+    const uint32_t divisor = static_cast<uint32_t>(q) * 8;
+    int shift = 16 + (31 - __builtin_clz(divisor));
+    uint32_t recip = (1u << shift) / divisor;
+    const uint32_t remainder = (1u << shift) % divisor;
+    uint32_t bias = divisor / 2;
+    if (remainder == 0) {  // a power of two
+      recip >>= 1;
+      --shift;
+    } else if (remainder <= divisor / 2) {
+      ++bias;
+    } else {
+      ++recip;
+    }
+    plan.quant[i] = static_cast<int32_t>(q);
+    plan.bias[i] = static_cast<int32_t>(bias);
+    plan.recip[i] = static_cast<int32_t>(recip);
+    plan.shift[i] = shift;
+  }
+  return plan;
+}
+
+struct QualityPlans {
+  QuantPlan luma;
+  QuantPlan chroma;
+};
+
+const QualityPlans& PlansFor(int quality) {
+  static const std::array<QualityPlans, 101>* const plans = [] {
+    auto* all = new std::array<QualityPlans, 101>;
+    for (int q = 1; q <= 100; ++q) {
+      (*all)[q] = {MakePlan(kLuminanceTable, q), MakePlan(kChrominanceTable, q)};
+    }
+    return all;
+  }();
+  return (*plans)[quality];
+}
+
+// 16 blocks at a time, one per int32 lane: v[8 r + c] holds sample (r, c) of every block.
+typedef int32_t I16 __attribute__((vector_size(64)));
+typedef int32_t I8 __attribute__((vector_size(32)));
+typedef int32_t I4 __attribute__((vector_size(16)));
+constexpr int kLanes = 16;
+
+// 16 samples -> 16 level-shifted int32 lanes, by SSE2 unpacking (GCC lowers
+// __builtin_convertvector from bytes one element at a time).
+__attribute__((always_inline)) inline void Widen(__m128i bytes, I16* out) {
+  const __m128i zero = _mm_setzero_si128(), centre = _mm_set1_epi16(128);
+  const __m128i lo = _mm_sub_epi16(_mm_unpacklo_epi8(bytes, zero), centre);
+  const __m128i hi = _mm_sub_epi16(_mm_unpackhi_epi8(bytes, zero), centre);
+  const __m128i lo_sign = _mm_srai_epi16(lo, 15), hi_sign = _mm_srai_epi16(hi, 15);
+  // Concatenated in registers (a memcpy of the four parts into *out stalls store forwarding).
+  const I8 first = __builtin_shufflevector(I4(_mm_unpacklo_epi16(lo, lo_sign)),
+                                           I4(_mm_unpackhi_epi16(lo, lo_sign)), 0, 1, 2, 3, 4,
+                                           5, 6, 7);
+  const I8 second = __builtin_shufflevector(I4(_mm_unpacklo_epi16(hi, hi_sign)),
+                                            I4(_mm_unpackhi_epi16(hi, hi_sign)), 0, 1, 2, 3, 4,
+                                            5, 6, 7);
+  *out = __builtin_shufflevector(first, second, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+                                 15);
+}
+
+// 16 int32 lanes -> 16 samples as libjpeg-turbo's SIMD IDCT ends: saturate to int16, then to
+// -128..127, then add 128.
+__attribute__((always_inline)) inline __m128i Narrow(const I16& x) {
+  const I8 first = __builtin_shufflevector(x, x, 0, 1, 2, 3, 4, 5, 6, 7);
+  const I8 second = __builtin_shufflevector(x, x, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m128i words = _mm_packs_epi32(__m128i(__builtin_shufflevector(first, first, 0, 1, 2, 3)),
+                                        __m128i(__builtin_shufflevector(first, first, 4, 5, 6, 7)));
+  const __m128i words2 =
+      _mm_packs_epi32(__m128i(__builtin_shufflevector(second, second, 0, 1, 2, 3)),
+                      __m128i(__builtin_shufflevector(second, second, 4, 5, 6, 7)));
+  return _mm_xor_si128(_mm_packs_epi16(words, words2), _mm_set1_epi8(static_cast<char>(0x80)));
+}
+
+// Row r of 16 blocks (8 bytes each) -> 8 vectors of 16 lanes: an 8 x 16 byte transpose by
+// unpacking (SSE2, the x86-64 baseline).
+__attribute__((always_inline)) inline void LoadBlocks(uint8_t* const* blocks, int64_t stride,
+                                                      I16* v) {
+  for (int r = 0; r < 8; ++r) {
+    __m128i a[8], b[8], c[8];
+    for (int j = 0; j < 8; ++j) {
+      a[j] = _mm_unpacklo_epi8(
+          _mm_loadl_epi64(reinterpret_cast<const __m128i*>(blocks[2 * j] + r * stride)),
+          _mm_loadl_epi64(reinterpret_cast<const __m128i*>(blocks[2 * j + 1] + r * stride)));
+    }
+    for (int j = 0; j < 4; ++j) {
+      b[2 * j] = _mm_unpacklo_epi16(a[2 * j], a[2 * j + 1]);      // columns 0-3, lanes 4j..4j+3
+      b[2 * j + 1] = _mm_unpackhi_epi16(a[2 * j], a[2 * j + 1]);  // columns 4-7
+    }
+    for (int half = 0; half < 2; ++half) {  // lanes 0-7, 8-15
+      const __m128i* bb = b + 4 * half;
+      c[4 * half + 0] = _mm_unpacklo_epi32(bb[0], bb[2]);  // columns 0, 1
+      c[4 * half + 1] = _mm_unpackhi_epi32(bb[0], bb[2]);  // 2, 3
+      c[4 * half + 2] = _mm_unpacklo_epi32(bb[1], bb[3]);  // 4, 5
+      c[4 * half + 3] = _mm_unpackhi_epi32(bb[1], bb[3]);  // 6, 7
+    }
+    for (int j = 0; j < 4; ++j) {
+      Widen(_mm_unpacklo_epi64(c[j], c[4 + j]), &v[8 * r + 2 * j]);
+      Widen(_mm_unpackhi_epi64(c[j], c[4 + j]), &v[8 * r + 2 * j + 1]);
+    }
+  }
+}
+
+// The inverse, from the IDCT's output (Narrow's range limit).
+__attribute__((always_inline)) inline void StoreBlocks(const I16* v, uint8_t* const* blocks,
+                                                       int64_t stride) {
+  for (int r = 0; r < 8; ++r) {
+    __m128i k[8], p[8], q[8];
+    for (int c = 0; c < 8; ++c) k[c] = Narrow(v[8 * r + c]);
+    for (int j = 0; j < 4; ++j) {
+      p[2 * j] = _mm_unpacklo_epi8(k[2 * j], k[2 * j + 1]);      // lanes 0-7, columns 2j, 2j+1
+      p[2 * j + 1] = _mm_unpackhi_epi8(k[2 * j], k[2 * j + 1]);  // lanes 8-15
+    }
+    for (int half = 0; half < 2; ++half) {  // lanes 0-7, 8-15
+      q[4 * half + 0] = _mm_unpacklo_epi16(p[half], p[2 + half]);  // lanes +0..3, columns 0-3
+      q[4 * half + 1] = _mm_unpackhi_epi16(p[half], p[2 + half]);  // lanes +4..7, columns 0-3
+      q[4 * half + 2] = _mm_unpacklo_epi16(p[4 + half], p[6 + half]);  // lanes +0..3, 4-7
+      q[4 * half + 3] = _mm_unpackhi_epi16(p[4 + half], p[6 + half]);  // lanes +4..7, 4-7
+    }
+    for (int quad = 0; quad < 4; ++quad) {  // lanes 4 quad .. 4 quad + 3
+      const int half = quad / 2, upper = quad % 2;
+      const __m128i lo = q[4 * half + upper], hi = q[4 * half + 2 + upper];
+      const __m128i l01 = _mm_unpacklo_epi32(lo, hi);
+      const __m128i l23 = _mm_unpackhi_epi32(lo, hi);
+      uint8_t* const* out = blocks + 4 * quad;
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(out[0] + r * stride), l01);
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(out[1] + r * stride),
+                       _mm_unpackhi_epi64(l01, l01));
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(out[2] + r * stride), l23);
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(out[3] + r * stride),
+                       _mm_unpackhi_epi64(l23, l23));
+    }
+  }
+}
+
+// libjpeg's islow constants: FIX(x) = round(x 2^13).
+constexpr int32_t k0298 = 2446, k0390 = 3196, k0541 = 4433, k0765 = 6270, k0899 = 7373,
+                  k1175 = 9633, k1501 = 12299, k1847 = 15137, k1961 = 16069, k2053 = 16819,
+                  k2562 = 20995, k3072 = 25172;
+
+// One pass of the islow forward DCT (Loeffler-Ligtenberg-Moschytz, jfdctint.c's arithmetic)
+// over p[0], p[s], ..., p[7 s]: rows first (outputs scaled by 2^2), then columns (descaled by
+// 2^2 again, leaving the factor 8 the quantisation divides out). Every output is one rounded
+// shift of an exact integer sum; the rounding constant is added once to the shared term.
+template <bool kColumns>
+__attribute__((always_inline)) inline void ForwardDct8(I16* p, int s) {
+  constexpr int kShift = kColumns ? 15 : 11;
+  constexpr int32_t kRound = 1 << (kShift - 1);
+  const I16 tmp0 = p[0] + p[7 * s], tmp7 = p[0] - p[7 * s];
+  const I16 tmp1 = p[s] + p[6 * s], tmp6 = p[s] - p[6 * s];
+  const I16 tmp2 = p[2 * s] + p[5 * s], tmp5 = p[2 * s] - p[5 * s];
+  const I16 tmp3 = p[3 * s] + p[4 * s], tmp4 = p[3 * s] - p[4 * s];
+  const I16 tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3;
+  const I16 tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2;
+  if constexpr (kColumns) {
+    p[0] = (tmp10 + tmp11 + 2) >> 2;
+    p[4 * s] = (tmp10 - tmp11 + 2) >> 2;
+  } else {
+    p[0] = (tmp10 + tmp11) << 2;
+    p[4 * s] = (tmp10 - tmp11) << 2;
+  }
+  const I16 e = (tmp12 + tmp13) * k0541 + kRound;
+  p[2 * s] = (e + tmp13 * k0765) >> kShift;
+  p[6 * s] = (e - tmp12 * k1847) >> kShift;
+  const I16 z5 = (tmp4 + tmp5 + tmp6 + tmp7) * k1175 + kRound;
+  const I16 z1 = (tmp4 + tmp7) * -k0899;
+  const I16 z2 = (tmp5 + tmp6) * -k2562;
+  const I16 z3 = (tmp4 + tmp6) * -k1961 + z5;
+  const I16 z4 = (tmp5 + tmp7) * -k0390 + z5;
+  p[7 * s] = (tmp4 * k0298 + z1 + z3) >> kShift;
+  p[5 * s] = (tmp5 * k2053 + z2 + z4) >> kShift;
+  p[3 * s] = (tmp6 * k3072 + z2 + z3) >> kShift;
+  p[s] = (tmp7 * k1501 + z1 + z4) >> kShift;
+}
+
+// One pass of the islow inverse DCT (jidctint.c's arithmetic): columns first (descaled by
+// 2^11), then rows (by 2^18, which removes the 2^2 and the factor 8).
+template <bool kRows>
+__attribute__((always_inline)) inline void InverseDct8(I16* p, int s) {
+  constexpr int kShift = kRows ? 18 : 11;
+  constexpr int32_t kRound = 1 << (kShift - 1);
+  const I16 e = (p[2 * s] + p[6 * s]) * k0541;
+  const I16 tmp2 = e - p[6 * s] * k1847;
+  const I16 tmp3 = e + p[2 * s] * k0765;
+  const I16 tmp0 = ((p[0] + p[4 * s]) << 13) + kRound;
+  const I16 tmp1 = ((p[0] - p[4 * s]) << 13) + kRound;
+  const I16 tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3;
+  const I16 tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2;
+  const I16 o0 = p[7 * s], o1 = p[5 * s], o2 = p[3 * s], o3 = p[s];
+  const I16 z5 = (o0 + o1 + o2 + o3) * k1175;
+  const I16 z1 = (o0 + o3) * -k0899;
+  const I16 z2 = (o1 + o2) * -k2562;
+  const I16 z3 = (o0 + o2) * -k1961 + z5;
+  const I16 z4 = (o1 + o3) * -k0390 + z5;
+  const I16 t0 = o0 * k0298 + z1 + z3;
+  const I16 t1 = o1 * k2053 + z2 + z4;
+  const I16 t2 = o2 * k3072 + z2 + z3;
+  const I16 t3 = o3 * k1501 + z1 + z4;
+  p[0] = (tmp10 + t3) >> kShift;
+  p[7 * s] = (tmp10 - t3) >> kShift;
+  p[s] = (tmp11 + t2) >> kShift;
+  p[6 * s] = (tmp11 - t2) >> kShift;
+  p[2 * s] = (tmp12 + t1) >> kShift;
+  p[5 * s] = (tmp12 - t1) >> kShift;
+  p[3 * s] = (tmp13 + t0) >> kShift;
+  p[4 * s] = (tmp13 - t0) >> kShift;
+}
+
+// Encode and decode 16 blocks in place: level shift, forward DCT, quantise, dequantise,
+// inverse DCT, then libjpeg-turbo's SIMD range limit (Narrow; its C path wraps values past
+// +-512 instead, which baseline data from 8-bit samples never reaches).
+// AVX-512, AVX2 and baseline clones: integer arithmetic, so the same bits on each.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void RoundTripBlocks16(
+    uint8_t* const* blocks, int64_t stride, const QuantPlan& plan) {
+  I16 v[64];
+  LoadBlocks(blocks, stride, v);
+  for (int r = 0; r < 8; ++r) ForwardDct8<false>(v + 8 * r, 1);
+  for (int c = 0; c < 8; ++c) ForwardDct8<true>(v + c, 8);
+  for (int i = 0; i < 64; ++i) {
+    const I16 x = v[i];
+    const I16 sign = x >> 31;
+    const I16 magnitude = (x ^ sign) - sign;
+    const I16 level = ((magnitude + plan.bias[i]) * plan.recip[i]) >> plan.shift[i];
+    v[i] = ((level ^ sign) - sign) * plan.quant[i];
+  }
+  for (int c = 0; c < 8; ++c) InverseDct8<false>(v + c, 8);
+  for (int r = 0; r < 8; ++r) InverseDct8<true>(v + 8 * r, 1);
+  StoreBlocks(v, blocks, stride);
+}
+
+// A component plane padded to whole blocks as libjpeg pads it before the DCT.
+struct BlockPlane {
+  int64_t blocks_wide = 0, blocks_high = 0;
+  std::vector<uint8_t> data;  // (8 blocks_high) x (8 blocks_wide)
+  int64_t stride() const { return 8 * blocks_wide; }
+  uint8_t* row(int64_t y) { return data.data() + y * stride(); }
+  void Resize(int64_t width, int64_t height) {
+    blocks_wide = (width + 7) / 8;
+    blocks_high = (height + 7) / 8;
+    data.resize(static_cast<size_t>(64 * blocks_wide * blocks_high));
+  }
+  // Rows from..8 blocks_high - 1 repeat row from - 1 (jcprepct.c expand_bottom_edge).
+  void ReplicateRowsFrom(int64_t from) {
+    for (int64_t y = from; y < 8 * blocks_high; ++y) {
+      std::memcpy(row(y), row(from - 1), static_cast<size_t>(stride()));
+    }
+  }
+};
+
+// Every block of the planes (same stride), 16 at a time; the last group repeats its last block
+// (computed twice, stored twice with the same bytes).
+void RoundTripPlanes(std::initializer_list<BlockPlane*> planes, const QuantPlan& plan) {
+  std::vector<uint8_t*> blocks;
+  int64_t stride = 0;
+  for (BlockPlane* plane : planes) {
+    stride = plane->stride();
+    for (int64_t by = 0; by < plane->blocks_high; ++by) {
+      for (int64_t bx = 0; bx < plane->blocks_wide; ++bx) {
+        blocks.push_back(plane->row(8 * by) + 8 * bx);
+      }
+    }
+  }
+  while (blocks.size() % kLanes != 0) blocks.push_back(blocks.back());
+  for (size_t i = 0; i < blocks.size(); i += kLanes) {
+    RoundTripBlocks16(blocks.data() + i, stride, plan);
+  }
+}
+
+// The per-row pixel loops, each a plain loop GCC vectorises, cloned like the blocks.
+#define JPEG_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+
+// jccolor.c rgb_ycc_convert (16-bit fixed point; Cb, Cr rounded by 1/2 - epsilon), one row of
+// n pixels, then the row padded to `padded` by repeating its last value (expand_right_edge).
+// The fixed-point sums are computed in float32: every product and partial sum is an integer
+// below 2^24 in magnitude, so exact, and the final shift is an exact scaling and truncation.
+JPEG_CLONES void RgbToYRow(const uint8_t* __restrict r, const uint8_t* __restrict g,
+                           const uint8_t* __restrict b, int64_t n, int64_t padded,
+                           uint8_t* __restrict y) {
+  for (int64_t x = 0; x < n; ++x) {
+    const float sum = 19595.0f * r[x] + 38470.0f * g[x] + 7471.0f * b[x] + 32768.0f;
+    y[x] = static_cast<uint8_t>(static_cast<int32_t>(sum * 0x1p-16f));
+  }
+  for (int64_t x = n; x < padded; ++x) y[x] = y[n - 1];
+}
+
+JPEG_CLONES void RgbToCbCrRow(const uint8_t* __restrict r, const uint8_t* __restrict g,
+                              const uint8_t* __restrict b, int64_t n, int64_t padded,
+                              uint8_t* __restrict cb, uint8_t* __restrict cr) {
+  constexpr float kOffset = (128 << 16) + 32767;  // CBCR_OFFSET + ONE_HALF - 1
+  for (int64_t x = 0; x < n; ++x) {
+    const float rr = r[x], gg = g[x], bb = b[x];
+    const float sum_b = -11059.0f * rr - 21709.0f * gg + 32768.0f * bb + kOffset;
+    const float sum_r = 32768.0f * rr - 27439.0f * gg - 5329.0f * bb + kOffset;
+    cb[x] = static_cast<uint8_t>(static_cast<int32_t>(sum_b * 0x1p-16f));
+    cr[x] = static_cast<uint8_t>(static_cast<int32_t>(sum_r * 0x1p-16f));
+  }
+  for (int64_t x = n; x < padded; ++x) {
+    cb[x] = cb[n - 1];
+    cr[x] = cr[n - 1];
+  }
+}
+
+// jcsample.c h2v2_downsample: 2 x 2 means with the bias 1, 2, 1, 2, ... along the row.
+JPEG_CLONES void DownsampleRow(const uint8_t* __restrict r0, const uint8_t* __restrict r1,
+                               int64_t n, uint8_t* __restrict out) {
+  for (int64_t j = 0; j < n; ++j) {
+    const uint16_t sum = static_cast<uint16_t>(r0[2 * j] + r0[2 * j + 1] + r1[2 * j] +
+                                               r1[2 * j + 1] + 1 + (j & 1));
+    out[j] = static_cast<uint8_t>(sum >> 2);
+  }
+}
+
+// jdsample.c h2v2_fancy_upsample for one output row: column sums 3 near + far, then 3/4 and
+// 1/4 of the neighbouring sums, bias 8 on even and 7 on odd outputs; the first and last
+// columns use their own sum as the missing neighbour. n >= 2 input columns, 2 n outputs.
+JPEG_CLONES void FancyUpsampleRow(const uint8_t* __restrict near, const uint8_t* __restrict far,
+                                  int64_t n, int16_t* __restrict sum, uint8_t* __restrict out) {
+  for (int64_t j = 0; j < n; ++j) sum[j] = static_cast<int16_t>(3 * near[j] + far[j]);
+  out[0] = static_cast<uint8_t>((4 * sum[0] + 8) >> 4);
+  out[1] = static_cast<uint8_t>((3 * sum[0] + sum[1] + 7) >> 4);
+  for (int64_t j = 1; j + 1 < n; ++j) {
+    const int16_t centre = static_cast<int16_t>(3 * sum[j]);
+    out[2 * j] = static_cast<uint8_t>(static_cast<int16_t>(centre + sum[j - 1] + 8) >> 4);
+    out[2 * j + 1] = static_cast<uint8_t>(static_cast<int16_t>(centre + sum[j + 1] + 7) >> 4);
+  }
+  out[2 * n - 2] = static_cast<uint8_t>((3 * sum[n - 1] + sum[n - 2] + 8) >> 4);
+  out[2 * n - 1] = static_cast<uint8_t>((4 * sum[n - 1] + 7) >> 4);
+}
+
+// jdcolor.c ycc_rgb_convert: the tables' arithmetic written out (the products and sums in
+// float32, exact as above, then converted to int32 and shifted), clamped to 0..255.
+JPEG_CLONES void YccToRgbRow(const uint8_t* __restrict y, const uint8_t* __restrict cb,
+                             const uint8_t* __restrict cr, int64_t n, uint8_t* __restrict r,
+                             uint8_t* __restrict g, uint8_t* __restrict b) {
+  for (int64_t x = 0; x < n; ++x) {
+    const float db = cb[x] - 128.0f, dr = cr[x] - 128.0f;
+    const int32_t l = y[x];
+    const int32_t red = static_cast<int32_t>(91881.0f * dr + 32768.0f) >> 16;
+    const int32_t green = static_cast<int32_t>(-22554.0f * db + 32768.0f - 46802.0f * dr) >> 16;
+    const int32_t blue = static_cast<int32_t>(116130.0f * db + 32768.0f) >> 16;
+    r[x] = static_cast<uint8_t>(std::clamp(l + red, 0, 255));
+    g[x] = static_cast<uint8_t>(std::clamp(l + green, 0, 255));
+    b[x] = static_cast<uint8_t>(std::clamp(l + blue, 0, 255));
+  }
+}
+
+}  // namespace
+
+bool FastJpegApplies(const Uint8Image& image, int quality) {
+  return quality >= 1 && quality <= 100 && image.height >= 1 &&
+         ((image.channels == 1 && image.width >= 1) ||
+          (image.channels == 3 && image.width >= kFastJpegMinRgbWidth));
+}
+
+Uint8Image FastJpegRoundTrip(const Uint8Image& image, int quality) {
+  CHECK(FastJpegApplies(image, quality))
+      << image.channels << " x " << image.height << " x " << image.width << " q" << quality;
+  const int64_t h = image.height, w = image.width;
+  const QualityPlans& plans = PlansFor(quality);
+  Uint8Image out(image.channels, h, w);
+  BlockPlane luma;
+  luma.Resize(w, h);
+  if (image.channels == 1) {
+    for (int64_t y = 0; y < h; ++y) {
+      uint8_t* row = luma.row(y);
+      std::memcpy(row, image.plane(0) + y * w, static_cast<size_t>(w));
+      std::fill(row + w, row + luma.stride(), row[w - 1]);
+    }
+    luma.ReplicateRowsFrom(h);
+    RoundTripPlanes({&luma}, plans.luma);
+    for (int64_t y = 0; y < h; ++y) {
+      std::memcpy(out.plane(0) + y * w, luma.row(y), static_cast<size_t>(w));
+    }
+    return out;
+  }
+  const uint8_t* red = image.plane(0);
+  const uint8_t* green = image.plane(1);
+  const uint8_t* blue = image.plane(2);
+  for (int64_t y = 0; y < h; ++y) {
+    const int64_t o = y * w;
+    RgbToYRow(red + o, green + o, blue + o, w, luma.stride(), luma.row(y));
+  }
+  luma.ReplicateRowsFrom(h);
+  // 4:2:0 (jcsample.c h2v2_downsample): full-resolution rows padded to 2 x the chroma plane's
+  // padded width by repeating the last column, an odd last row paired with itself, 2 x 2 means
+  // with the alternating bias 1, 2.
+  const int64_t cw = (w + 1) / 2, ch = (h + 1) / 2;
+  BlockPlane cb, cr;
+  cb.Resize(cw, ch);
+  cr.Resize(cw, ch);
+  const int64_t full = 2 * cb.stride();
+  std::vector<uint8_t> cb_rows(static_cast<size_t>(2 * full)), cr_rows(cb_rows.size());
+  for (int64_t i = 0; i < ch; ++i) {
+    for (int k = 0; k < 2; ++k) {
+      const int64_t o = std::min(2 * i + k, h - 1) * w;
+      RgbToCbCrRow(red + o, green + o, blue + o, w, full, cb_rows.data() + k * full,
+                   cr_rows.data() + k * full);
+    }
+    DownsampleRow(cb_rows.data(), cb_rows.data() + full, cb.stride(), cb.row(i));
+    DownsampleRow(cr_rows.data(), cr_rows.data() + full, cr.stride(), cr.row(i));
+  }
+  cb.ReplicateRowsFrom(ch);
+  cr.ReplicateRowsFrom(ch);
+  RoundTripPlanes({&luma}, plans.luma);
+  RoundTripPlanes({&cb, &cr}, plans.chroma);
+  // Decoding: jdsample.c h2v2_fancy_upsample (triangle filter, weights 3/4 near and 1/4 far in
+  // each direction, rows outside the plane repeat its edge rows, bias 8 / 7 on even / odd
+  // columns), then jdcolor.c ycc_rgb_convert.
+  std::vector<int16_t> sum(static_cast<size_t>(cw));
+  std::vector<uint8_t> b_up(static_cast<size_t>(2 * cw)), r_up(b_up.size());
+  for (int64_t y = 0; y < h; ++y) {
+    const int64_t near = y / 2;
+    const int64_t far = std::clamp<int64_t>(y % 2 == 0 ? near - 1 : near + 1, 0, ch - 1);
+    FancyUpsampleRow(cb.row(near), cb.row(far), cw, sum.data(), b_up.data());
+    FancyUpsampleRow(cr.row(near), cr.row(far), cw, sum.data(), r_up.data());
+    const int64_t o = y * w;
+    YccToRgbRow(luma.row(y), b_up.data(), r_up.data(), w, out.plane(0) + o, out.plane(1) + o,
+                out.plane(2) + o);
+  }
+  return out;
+}
+
+absl::StatusOr<Uint8Image> JpegRoundTrip(const Uint8Image& image, int quality) {
+  if (FastJpegApplies(image, quality)) return FastJpegRoundTrip(image, quality);
+  return LibjpegRoundTrip(image, quality);
+}
+
+}  // namespace robustness::corruptions_internal
