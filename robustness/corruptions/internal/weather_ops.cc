@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "robustness/corruptions/internal/filters.h"
+#include "robustness/corruptions/internal/opencv_ops.h"
 #include "robustness/corruptions/internal/ops.h"
 #include "robustness/corruptions/internal/planes.h"
 
@@ -214,26 +215,25 @@ Uint8Image Spatter(const Uint8Image& x, const Params& p, Random* random) {
       // astype(np.uint8) of float64: truncation (values past 255 wrap, as NumPy's cast on x86).
       layer.data[i] = static_cast<uint8_t>(static_cast<int64_t>(liquid[i] * 255));
     }
-    cv::Mat edges, dist, tmp;
+    // OpenCV's Canny is called; the rest are our bit-exact equivalents (opencv_ops.h).
+    cv::Mat edges;
     cv::Canny(layer, edges, 50, 150);
-    cv::Mat inverted = 255 - edges;
-    cv::distanceTransform(inverted, dist, cv::DIST_L2, 5);
-    cv::threshold(dist, dist, 20, 20, cv::THRESH_TRUNC);
-    cv::blur(dist, tmp, cv::Size(3, 3));
-    cv::Mat dist8(tmp.rows, tmp.cols, CV_8U);
-    for (int64_t i = 0; i < n; ++i) {
-      dist8.data[i] = static_cast<uint8_t>(static_cast<int64_t>(tmp.ptr<float>()[i]));
-    }
-    cv::equalizeHist(dist8, dist8);
-    const cv::Mat ker = (cv::Mat_<double>(3, 3) << -2, -1, 0, -1, 1, 1, 0, 1, 2);
-    cv::filter2D(dist8, dist8, CV_8U, ker);
-    cv::Mat dist_f;
-    cv::blur(dist8, tmp, cv::Size(3, 3));
-    tmp.convertTo(dist_f, CV_32F);
+    std::vector<uint8_t> inverted(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) inverted[i] = static_cast<uint8_t>(255 - edges.data[i]);
+    std::vector<float> dist(static_cast<size_t>(n));
+    ChamferDistance5x5(inverted.data(), h, w, dist.data());
+    for (float& d : dist) d = std::min(d, 20.0f);  // cv::threshold(THRESH_TRUNC, 20)
+    BoxBlur3x3(dist.data(), h, w, dist.data());
+    std::vector<uint8_t> dist8(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) dist8[i] = static_cast<uint8_t>(static_cast<int64_t>(dist[i]));
+    EqualizeHistogram(dist8.data(), n, dist8.data());
+    static constexpr int kEmboss[9] = {-2, -1, 0, -1, 1, 1, 0, 1, 2};
+    Correlate3x3(dist8.data(), h, w, kEmboss, dist8.data());
+    BoxBlur3x3(dist8.data(), h, w, dist8.data());
     std::vector<float> m(static_cast<size_t>(n));
     float max_m = 0.0f;
     for (int64_t i = 0; i < n; ++i) {
-      m[i] = static_cast<float>(layer.data[i]) * dist_f.ptr<float>()[i];
+      m[i] = static_cast<float>(layer.data[i]) * static_cast<float>(dist8[i]);
       max_m = std::max(max_m, m[i]);
     }
     const double color[3] = {175 / 255.0, 238 / 255.0, 238 / 255.0};
