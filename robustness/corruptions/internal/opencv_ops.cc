@@ -83,47 +83,44 @@ void ChamferDistance5x5(const uint8_t* src, int64_t height, int64_t width, float
   }
 }
 
-void BoxBlur3x3(const float* src, int64_t height, int64_t width, float* dst) {
-  const std::vector<float> f = Framed(src, height, width);
+namespace {
+
+// 3 x 3 sums over the framed plane: row sums of three in Sum, then each output finish(sum of
+// three row sums).
+template <typename T, typename Sum, typename Finish>
+void BoxBlur3x3With(const T* src, int64_t height, int64_t width, T* dst, Finish finish) {
+  const std::vector<T> f = Framed(src, height, width);
   const int64_t fw = width + 2;
-  std::vector<double> sums(static_cast<size_t>((height + 2) * width));
+  std::vector<Sum> sums(static_cast<size_t>((height + 2) * width));
   for (int64_t y = 0; y < height + 2; ++y) {
-    const float* r = f.data() + y * fw;
-    double* s = sums.data() + y * width;
+    const T* r = f.data() + y * fw;
+    Sum* s = sums.data() + y * width;
     for (int64_t x = 0; x < width; ++x) {
-      s[x] = static_cast<double>(r[x]) + static_cast<double>(r[x + 1]) + static_cast<double>(r[x + 2]);
+      s[x] = static_cast<Sum>(static_cast<Sum>(r[x]) + static_cast<Sum>(r[x + 1]) +
+                              static_cast<Sum>(r[x + 2]));
     }
   }
   for (int64_t y = 0; y < height; ++y) {
-    const double* a = sums.data() + y * width;
-    const double* b = a + width;
-    const double* c = b + width;
-    float* d = dst + y * width;
-    for (int64_t x = 0; x < width; ++x) {
-      d[x] = static_cast<float>((a[x] + b[x] + c[x]) * (1.0 / 9.0));
-    }
+    const Sum* a = sums.data() + y * width;
+    const Sum* b = a + width;
+    const Sum* c = b + width;
+    T* d = dst + y * width;
+    for (int64_t x = 0; x < width; ++x) d[x] = finish(a[x] + b[x] + c[x]);
   }
 }
 
+}  // namespace
+
+void BoxBlur3x3(const float* src, int64_t height, int64_t width, float* dst) {
+  BoxBlur3x3With<float, double>(src, height, width, dst, [](double sum) {
+    return static_cast<float>(sum * (1.0 / 9.0));
+  });
+}
+
 void BoxBlur3x3(const uint8_t* src, int64_t height, int64_t width, uint8_t* dst) {
-  const std::vector<uint8_t> f = Framed(src, height, width);
-  const int64_t fw = width + 2;
-  std::vector<uint16_t> sums(static_cast<size_t>((height + 2) * width));
-  for (int64_t y = 0; y < height + 2; ++y) {
-    const uint8_t* r = f.data() + y * fw;
-    uint16_t* s = sums.data() + y * width;
-    for (int64_t x = 0; x < width; ++x) s[x] = static_cast<uint16_t>(r[x] + r[x + 1] + r[x + 2]);
-  }
-  for (int64_t y = 0; y < height; ++y) {
-    const uint16_t* a = sums.data() + y * width;
-    const uint16_t* b = a + width;
-    const uint16_t* c = b + width;
-    uint8_t* d = dst + y * width;
-    for (int64_t x = 0; x < width; ++x) {
-      const uint32_t sum = a[x] + b[x] + c[x];
-      d[x] = static_cast<uint8_t>((sum * 2 + 9) / 18);
-    }
-  }
+  BoxBlur3x3With<uint8_t, uint16_t>(src, height, width, dst, [](int32_t sum) {
+    return static_cast<uint8_t>((sum * 2 + 9) / 18);
+  });
 }
 
 void EqualizeHistogram(const uint8_t* src, int64_t n, uint8_t* dst) {
