@@ -36,34 +36,32 @@ PlanesF ToPlanesF(const Uint8Image& image, double scale) {
 
 namespace {
 
+constexpr float kTruncationGuardF = 1.0f / (1 << 10);
+
 // out[i] = uint8(min(clip(x[i], 0, hi) * scale + guard, 255)): the scalar expression in a plain
-// loop, which the compiler vectorises on each clone (its vector-extension conversions to uint8
-// were element by element).
-__attribute__((target_clones("avx512f", "avx2", "default"))) void Truncate(
-    const double* x, int64_t n, double hi, double scale, uint8_t* out) {
+// loop, which the compiler vectorises in each clone it is inlined into (its vector-extension
+// conversions to uint8 were element by element). One body for float64 and float32.
+template <typename T>
+__attribute__((always_inline)) inline void TruncateLoop(const T* x, int64_t n, T hi, T scale,
+                                                        T guard, uint8_t* out) {
   for (int64_t i = 0; i < n; ++i) {
-    double v = x[i];
-    v = v < 0.0 ? 0.0 : v;
+    T v = x[i];
+    v = v < T(0) ? T(0) : v;
     v = hi < v ? hi : v;
-    v = v * scale + kTruncationGuard;
-    v = 255.0 < v ? 255.0 : v;
+    v = v * scale + guard;
+    v = T(255) < v ? T(255) : v;
     out[i] = static_cast<uint8_t>(static_cast<int32_t>(v));
   }
 }
 
-constexpr float kTruncationGuardF = 1.0f / (1 << 10);
+__attribute__((target_clones("avx512f", "avx2", "default"))) void Truncate(
+    const double* x, int64_t n, double hi, double scale, uint8_t* out) {
+  TruncateLoop(x, n, hi, scale, kTruncationGuard, out);
+}
 
-// A plain loop for the same reason (clip, scale, guard, min, truncate: the scalar expression).
 __attribute__((target_clones("avx512f", "avx2", "default"))) void Truncate(
     const float* x, int64_t n, float hi, float scale, uint8_t* out) {
-  for (int64_t i = 0; i < n; ++i) {
-    float v = x[i];
-    v = v < 0.0f ? 0.0f : v;
-    v = hi < v ? hi : v;
-    v = v * scale + kTruncationGuardF;
-    v = 255.0f < v ? 255.0f : v;
-    out[i] = static_cast<uint8_t>(static_cast<int32_t>(v));
-  }
+  TruncateLoop(x, n, hi, scale, kTruncationGuardF, out);
 }
 
 template <typename T>
