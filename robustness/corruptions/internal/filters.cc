@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
@@ -445,11 +446,18 @@ std::vector<float> PlasmaFractal(int64_t map_size, double wibble_decay, Random* 
   std::vector<float> m(static_cast<size_t>(p * p), 0.0f);
   auto at = [&](int64_t y, int64_t x) -> float& { return m[y * p + x]; };
   double wibble = 100;
-  Random local = *random;  // the stream's state in registers (float stores cannot alias it)
+  // Every uniform first (3 n^2 per level n = 1, 2, 4, .. P / 2: P^2 - 1 in all), from four
+  // lanes (Random::FillUniformLanes), consumed in the reference's draw order: a serial draw per
+  // cell was most of fog's time.
+  const int64_t draws = p * p - 1;
+  std::unique_ptr<double[]> uniforms(new double[static_cast<size_t>(std::max<int64_t>(draws, 1))]);
+  random->FillUniformLanes(uniforms.get(), draws);
+  const double* u = uniforms.get();
   for (int64_t step = p; step >= 2; step /= 2) {
     const int64_t n = p / step, half = step / 2;
-    auto noisy = [&local, wibble](float sum) {
-      return static_cast<float>(sum / 4.0f + wibble * local.Uniform(-wibble, wibble));
+    // Uniform(-wibble, wibble) = -wibble + 2 wibble u.
+    auto noisy = [&u, wibble](float sum) {
+      return static_cast<float>(sum / 4.0f + wibble * (-wibble + (wibble - -wibble) * *u++));
     };
     // Squares: the four (toroidal) corners around each centre.
     // Toroidal neighbours without a division per cell (a % n per cell was most of the time).
@@ -485,7 +493,7 @@ std::vector<float> PlasmaFractal(int64_t map_size, double wibble_decay, Random* 
     }
     wibble /= wibble_decay;
   }
-  *random = local;
+  CHECK_EQ(u - uniforms.get(), draws);
   const float lo = MinOf(m.data(), static_cast<int64_t>(m.size()));
   for (float& v : m) v -= lo;
   const float hi = MaxOf(m.data(), static_cast<int64_t>(m.size()));

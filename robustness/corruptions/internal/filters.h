@@ -68,7 +68,8 @@ Planes ClippedZoom(const Planes& x, double zoom, int64_t max_height, int64_t max
                    bool float32);
 
 // The diamond-square plasma fractal of fog, P x P (P a power of two), normalised to [0, 1], with
-// imagecorruptions' draw order; float32 values as the reference's map.
+// imagecorruptions' draw order (the P^2 - 1 uniforms drawn first, Random::FillUniformLanes);
+// float32 values as the reference's map.
 std::vector<float> PlasmaFractal(int64_t map_size, double wibble_decay, Random* random);
 
 // skimage rgb2hsv / hsv2rgb on one pixel, all in [0, 1].

@@ -75,6 +75,15 @@ TEST(Filters, TruncateEqualsTheScalarDefinition) {
 
 // The float32 kernels, whichever clone the CPU picks (AVX-512, AVX2 or the baseline), give the
 // scalar loop's bits: the same terms in the same order, no FMA (-ffp-contract=off).
+// ToPlanesF's u / 255 (the float64 product rounded once to float32) is spatter's float32
+// quotient (NumPy's np.array(x, np.float32) / 255.) for every grey level.
+TEST(Filters, ScaledGreyLevelsAreTheFloat32Quotients) {
+  for (int u = 0; u < 256; ++u) {
+    volatile float quotient = static_cast<float>(u) / 255.0f;
+    EXPECT_EQ(static_cast<float>(u * (1.0 / 255.0)), quotient) << u;
+  }
+}
+
 TEST(Filters, FloatSumsOfShiftedRowsEqualTheScalarSumsBitForBit) {
   constexpr int kRadius = 4, kTaps = 2 * kRadius + 1, kN = 64 * 2 + 16 + 8 + 5;
   std::vector<float> data(kTaps * 200);

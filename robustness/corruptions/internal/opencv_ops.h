@@ -1,8 +1,10 @@
 // Re-implementations of the OpenCV calls imagecorruptions' spatter makes (ood_suite.md, spatter),
 // bit-exact with OpenCV 4.6 (opencv_ops_test compares each with the library on random images)
-// and faster: the distance transform's scans keep only the left (right) neighbour serial, the
-// box filters and the correlation run over padded rows. Single-channel H x W planes, row-major;
-// borders are OpenCV's default BORDER_REFLECT_101.
+// and faster: Canny's derivatives and suppression in int16 lanes, the distance transform's scans
+// with only the left (right) neighbour serial, the box filters and the correlation over padded
+// rows; the row kernels compiled for AVX-512, AVX2 and the baseline (integer arithmetic, or the
+// same float operations in the same order: the same values on every CPU). Single-channel H x W
+// planes, row-major; borders are OpenCV's default BORDER_REFLECT_101 unless said otherwise.
 #ifndef ROBUSTNESS_CORRUPTIONS_INTERNAL_OPENCV_OPS_H_
 #define ROBUSTNESS_CORRUPTIONS_INTERNAL_OPENCV_OPS_H_
 
@@ -10,12 +12,34 @@
 
 namespace robustness::corruptions_internal {
 
+// cv::Canny(src, dst, low_threshold, high_threshold) (3 x 3 Sobel, L1 gradient): 255 on edges,
+// 0 elsewhere. The Sobel derivatives with replicated borders; |dx| + |dy| magnitudes, 0 outside
+// the image; non-maximum suppression along the gradient's sector (tan 22.5 deg in 15-bit fixed
+// point, OpenCV's strict / non-strict comparisons); hysteresis: the 8-connected pixels above
+// floor(low) that survive suppression and reach one above floor(high). The thresholds are
+// swapped if low > high, as OpenCV does.
+void Canny3x3L1(const uint8_t* src, int64_t height, int64_t width, double low_threshold,
+                double high_threshold, uint8_t* dst);
+
 // cv::distanceTransform(src, dst, DIST_L2, 5): Borgefors' two-pass 5 x 5 chamfer distance to
 // the nearest zero pixel, in OpenCV's 16.16 fixed point (steps 1, 1.4 and 2.1969 rounded to
 // 65536, 91750 and 143976), float32 output in pixels. Pixels outside the image are never a
 // path. An image without zero pixels gets kChamferUnreached everywhere.
 inline constexpr float kChamferUnreached = 8192.0f;  // OpenCV's DIST_MAX x 2^-16
 void ChamferDistance5x5(const uint8_t* src, int64_t height, int64_t width, float* dst);
+// The same distances in OpenCV's 16.16 fixed point, before its conversion to float (which is
+// fixed x 2^-16, exact below 2^24): kChamferUnreachedFixed where no zero pixel is reached.
+inline constexpr uint32_t kChamferUnreachedFixed = 8192u << 16;
+void ChamferDistance5x5Fixed(const uint8_t* src, int64_t height, int64_t width, uint32_t* dst);
+
+// Spatter's uint8(cv::blur(cv::threshold(dist, cap, cap, THRESH_TRUNC), (3, 3))) (NumPy's
+// truncating astype) for dist = ChamferDistance5x5, from the fixed-point distances in integers:
+// the capped values are k / 65536 with integers k <= cap 65536, their float64 3 x 3 sum K / 65536
+// is exact, and for cap <= 28 the float32 of K / 65536 x (1 / 9) never rounds up to the next
+// integer (K is at least 1 below 589824 j, a relative gap above float32's 2^-24 for j <= 28), so
+// the level is K / 589824 in integers. cap in [0, 28]; reflect-101 borders as cv::blur.
+void CappedBlurredDistanceLevels(const uint32_t* fixed, int64_t height, int64_t width, int cap,
+                                 uint8_t* dst);
 
 // cv::blur(src, dst, Size(3, 3)) on float32: 3 x 3 sums in float64 (OpenCV's sum type for
 // float input), times 1/9, rounded to float32. In place is allowed.

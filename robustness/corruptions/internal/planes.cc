@@ -36,8 +36,6 @@ PlanesF ToPlanesF(const Uint8Image& image, double scale) {
 
 namespace {
 
-constexpr float kTruncationGuardF = 1.0f / (1 << 10);
-
 // out[i] = uint8(min(clip(x[i], 0, hi) * scale + guard, 255)): the scalar expression in a plain
 // loop, which the compiler vectorises in each clone it is inlined into (its vector-extension
 // conversions to uint8 were element by element). One body for float64 and float32.

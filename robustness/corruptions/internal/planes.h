@@ -51,6 +51,25 @@ Uint8Image Truncate255(const Planes& x);
 Uint8Image TruncateUnit(const PlanesF& x);
 Uint8Image Truncate255(const PlanesF& x);
 
+// TruncateUnit(PlanesF) of one value, for element-wise loops that fuse it (always inlined, so it
+// vectorises in the caller's clones; planes.cc's loop is the same expression). one and scale are
+// 1 and 255 from OpaqueFloat, set before the loop: with them literal, GCC 12 turns the clamps
+// into branches and the loop stays scalar.
+inline constexpr float kTruncationGuardF = 1.0f / (1 << 10);
+__attribute__((always_inline)) inline uint8_t TruncateUnitValue(float v, float one,
+                                                                float scale) {
+  v = v < 0.0f ? 0.0f : v;
+  v = one < v ? one : v;
+  v = v * scale + kTruncationGuardF;
+  v = 255.0f < v ? 255.0f : v;
+  return static_cast<uint8_t>(static_cast<int32_t>(v));
+}
+// v, as a value the compiler cannot see through.
+__attribute__((always_inline)) inline float OpaqueFloat(float v) {
+  asm("" : "+x"(v));
+  return v;
+}
+
 // Reflect-101 (OpenCV's default border, "gfedcb|abcdefgh|gfedcba") index into [0, n).
 inline int64_t Reflect101(int64_t i, int64_t n) {
   if (i >= 0 && i < n) return i;  // the common case, without a division

@@ -1,9 +1,8 @@
 // Weather (ood_suite.md 1.2, 10-13) and spatter (18).
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <vector>
-
-#include <opencv2/imgproc.hpp>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -191,76 +190,112 @@ Uint8Image Brightness(const Uint8Image& x, const Params& p) {
   return TruncateUnit(y);
 }
 
-// imagecorruptions' spatter, with OpenCV's own Canny, distanceTransform, equalizeHist, blur and
-// filter2D on the same types (ood_suite.md 1.2, 18). Colours are RGB: water (175, 238, 238), mud
-// (63, 42, 20); on grey images their luma.
-Uint8Image Spatter(const Uint8Image& x, const Params& p, Random* random) {
+namespace {
+
+// u / 255 in float32: the reference's np.array(x, np.float32) / 255. (vdivps is cheaper here
+// than ToPlanesF's float64 product, which filters_test shows rounds to the same values).
+__attribute__((always_inline)) inline float UnitOf(uint8_t u) {
+  return static_cast<float>(static_cast<int32_t>(u)) / 255.0f;
+}
+
+// One plane of spatter's blends, in float32 with x = in / 255: water adds m col clipped to 1
+// (the reference clips m col on grey images; on RGB the clip of the sum gives the same), mud
+// mixes x (1 - m) + m col; then TruncateUnit(PlanesF)'s clip and truncation. Clones: the same
+// bits on each.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void SpatterBlend(
+    const uint8_t* __restrict in, const float* __restrict m, float col, bool mud, int64_t n,
+    uint8_t* __restrict out) {
+  const float one = OpaqueFloat(1.0f), scale = OpaqueFloat(255.0f);
+  if (mud) {
+    for (int64_t i = 0; i < n; ++i) {
+      out[i] = TruncateUnitValue(UnitOf(in[i]) * (1.0f - m[i]) + m[i] * col, one, scale);
+    }
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    const float add = m[i] * col;
+    out[i] = TruncateUnitValue(UnitOf(in[i]) + (add < 1.0f ? add : 1.0f), one, scale);
+  }
+}
+
+}  // namespace
+
+// imagecorruptions' spatter with our bit-exact equivalents of OpenCV's Canny, distanceTransform,
+// equalizeHist, blur and filter2D on the same types (opencv_ops.h; ood_suite.md 1.2, 18).
+// Colours are RGB: water (175, 238, 238), mud (63, 42, 20); on grey images their luma. The
+// blends are float32, as the reference's liquid blend is (its image is float32); its mud blend
+// adds a float64 colour, a round-off apart.
+// Compiled for AVX-512, AVX2 and the baseline (its element-wise loops vectorised on each; no
+// FMA contraction, so each computes the same bits).
+__attribute__((target_clones("avx512f", "avx2", "default"))) Uint8Image Spatter(
+    const Uint8Image& x, const Params& p, Random* random) {
   const double mu = p[0], sigma = p[1], blur_sigma = p[2], threshold = p[3], k = p[4];
   const bool mud = p[5] != 0;
   const int64_t h = x.height, w = x.width, n = h * w;
   // The liquid layer in float32 (a random field: the filter's round-off, ~1e-7 relative, is
-  // nothing beside the draws).
-  std::vector<float> liquid(static_cast<size_t>(n));
-  for (float& v : liquid) v = static_cast<float>(mu + sigma * random->Normal());
-  GaussianFilter(liquid.data(), h, w, blur_sigma, blur_sigma, 4.0, Border::kNearest,
-                 liquid.data());
-  for (float& v : liquid) {
-    if (v < threshold) v = 0.0f;
-  }
-  const Planes in = ToPlanes(x, 1.0 / 255.0);
-  Planes out(x.channels, h, w);
+  // nothing beside the draws). Uninitialised buffers: every value is written before it is read.
+  std::unique_ptr<float[]> liquid(new float[static_cast<size_t>(n)]);
+  random->FillNormalLanes(mu, sigma, liquid.get(), n);
+  GaussianFilter(liquid.get(), h, w, blur_sigma, blur_sigma, 4.0, Border::kNearest,
+                 liquid.get());
+  // Compared in float64, as the reference's float64 layer is (branch-free: vectorised).
+  for (int64_t i = 0; i < n; ++i) liquid[i] = liquid[i] < threshold ? 0.0f : liquid[i];
+  // The blends below, fused: x / 255 in float32 (the reference's image), the spatter added,
+  // TruncateUnit(PlanesF)'s clip and truncation.
+  Uint8Image out(x.channels, h, w);
+  const uint8_t* in = x.data.data();
+  uint8_t* o = out.data.data();
+  std::unique_ptr<float[]> m(new float[static_cast<size_t>(n)]);
   if (!mud) {
-    cv::Mat layer(static_cast<int>(h), static_cast<int>(w), CV_8U);
+    std::unique_ptr<uint8_t[]> layer(new uint8_t[static_cast<size_t>(n)]);
     for (int64_t i = 0; i < n; ++i) {
-      // astype(np.uint8) of float64: truncation (values past 255 wrap, as NumPy's cast on x86).
-      layer.data[i] = static_cast<uint8_t>(static_cast<int64_t>(liquid[i] * 255));
+      // astype(np.uint8): truncation (values past 255 wrap, as NumPy's cast on x86). Through
+      // int32, which vectorises (the layer is a few units at most, far below 2^31).
+      layer[i] = static_cast<uint8_t>(static_cast<int32_t>(liquid[i] * 255));
     }
-    // OpenCV's Canny is called; the rest are our bit-exact equivalents (opencv_ops.h).
-    cv::Mat edges;
-    cv::Canny(layer, edges, 50, 150);
-    std::vector<uint8_t> inverted(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) inverted[i] = static_cast<uint8_t>(255 - edges.data[i]);
-    std::vector<float> dist(static_cast<size_t>(n));
-    ChamferDistance5x5(inverted.data(), h, w, dist.data());
-    for (float& d : dist) d = std::min(d, 20.0f);  // cv::threshold(THRESH_TRUNC, 20)
-    BoxBlur3x3(dist.data(), h, w, dist.data());
-    std::vector<uint8_t> dist8(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) dist8[i] = static_cast<uint8_t>(static_cast<int64_t>(dist[i]));
-    EqualizeHistogram(dist8.data(), n, dist8.data());
+    std::unique_ptr<uint8_t[]> edges(new uint8_t[static_cast<size_t>(n)]);
+    Canny3x3L1(layer.get(), h, w, 50, 150, edges.get());
+    for (int64_t i = 0; i < n; ++i) edges[i] = static_cast<uint8_t>(255 - edges[i]);
+    // distanceTransform, threshold(20, TRUNC), blur and astype(uint8), in integers.
+    std::unique_ptr<uint32_t[]> dist(new uint32_t[static_cast<size_t>(n)]);
+    ChamferDistance5x5Fixed(edges.get(), h, w, dist.get());
+    uint8_t* dist8 = edges.get();  // reused
+    CappedBlurredDistanceLevels(dist.get(), h, w, 20, dist8);
+    EqualizeHistogram(dist8, n, dist8);
     static constexpr int kEmboss[9] = {-2, -1, 0, -1, 1, 1, 0, 1, 2};
-    Correlate3x3(dist8.data(), h, w, kEmboss, dist8.data());
-    BoxBlur3x3(dist8.data(), h, w, dist8.data());
-    std::vector<float> m(static_cast<size_t>(n));
-    float max_m = 0.0f;
+    Correlate3x3(dist8, h, w, kEmboss, dist8);
+    BoxBlur3x3(dist8, h, w, dist8);
+    // The products are integers below 2^16, exact in float32: the maximum in integers
+    // (vectorised; a float maximum would not be without -ffinite-math-only).
+    int32_t max_product = 0;
     for (int64_t i = 0; i < n; ++i) {
-      m[i] = static_cast<float>(layer.data[i]) * static_cast<float>(dist8[i]);
-      max_m = std::max(max_m, m[i]);
+      const int32_t product = static_cast<int32_t>(layer[i]) * static_cast<int32_t>(dist8[i]);
+      m[i] = static_cast<float>(product);
+      max_product = std::max(max_product, product);
     }
+    const float max_m = static_cast<float>(max_product);
+    // m / max(m) * k; an all-zero layer (nothing above the threshold) adds nothing (the
+    // reference divides 0 by 0).
+    const float kf = static_cast<float>(k);
+    for (int64_t i = 0; i < n; ++i) m[i] = max_m > 0 ? m[i] / max_m * kf : 0.0f;
     const double color[3] = {175 / 255.0, 238 / 255.0, 238 / 255.0};
-    const double gray_color = Luma(color[0], color[1], color[2]);
-    for (int64_t i = 0; i < n; ++i) {
-      // An all-zero layer (nothing above the threshold) adds nothing; the reference divides 0/0.
-      const float mm = max_m > 0 ? static_cast<float>(m[i] / max_m * k) : 0.0f;
-      for (int64_t c = 0; c < x.channels; ++c) {
-        const double add = x.channels == 3 ? mm * color[c] : std::clamp(mm * gray_color, 0.0, 1.0);
-        out.plane(c)[i] = in.plane(c)[i] + add;
-      }
-    }
-    return TruncateUnit(out);
-  }
-  std::vector<float> m(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) m[i] = liquid[i] > threshold ? 1.0f : 0.0f;
-  GaussianFilter(m.data(), h, w, k, k, 4.0, Border::kNearest, m.data());
-  const double color[3] = {63 / 255.0, 42 / 255.0, 20 / 255.0};
-  const double gray_color = Luma(color[0], color[1], color[2]);
-  for (int64_t i = 0; i < n; ++i) {
-    const double mm = m[i] < 0.8f ? 0.0 : m[i];
     for (int64_t c = 0; c < x.channels; ++c) {
-      const double col = x.channels == 3 ? color[c] : gray_color;
-      out.plane(c)[i] = in.plane(c)[i] * (1 - mm) + mm * col;
+      const float col = static_cast<float>(
+          x.channels == 3 ? color[c] : Luma(color[0], color[1], color[2]));
+      SpatterBlend(in + c * n, m.get(), col, /*mud=*/false, n, o + c * n);
     }
+    return out;
   }
-  return TruncateUnit(out);
+  for (int64_t i = 0; i < n; ++i) m[i] = liquid[i] > threshold ? 1.0f : 0.0f;
+  GaussianFilter(m.get(), h, w, k, k, 4.0, Border::kNearest, m.get());
+  for (int64_t i = 0; i < n; ++i) m[i] = m[i] < 0.8f ? 0.0f : m[i];
+  const double color[3] = {63 / 255.0, 42 / 255.0, 20 / 255.0};
+  const double grey = Luma(color[0], color[1], color[2]);
+  for (int64_t c = 0; c < x.channels; ++c) {
+    const float col = static_cast<float>(x.channels == 3 ? color[c] : grey);
+    SpatterBlend(in + c * n, m.get(), col, /*mud=*/true, n, o + c * n);
+  }
+  return out;
 }
 
 }  // namespace robustness::corruptions_internal
