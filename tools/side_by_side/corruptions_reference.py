@@ -17,7 +17,10 @@ Deterministic corruptions are compared value by value (mean and 99th percentile 
 reference| in grey levels); random ones by the distribution of the per-value change (out - in):
 its mean, its standard deviation and its mean absolute value, each as ours / reference.
 Timing: the reference's corrupt() images/s on one core (OMP/MKL/OpenCV threads 1) beside our
-corruptions_benchmark at the same size on one thread.
+corruptions_benchmark at the same size on one thread, on the same content (the benchmark reads
+the same photograph crops and Fashion-MNIST images; its label says so). --rounds N alternates
+the two sides N times (a shared machine's speed drifts) and reports medians and the lowest
+per-round ratio; --only restricts everything to some corruptions.
 """
 import argparse
 import gzip
@@ -90,6 +93,10 @@ def main():
     parser.add_argument("--benchmark_bin",
                         default="bazel-bin/robustness/corruptions/corruptions_benchmark")
     parser.add_argument("--timing_images", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="timing: alternate both sides this many times, report medians")
+    parser.add_argument("--only", default="",
+                        help="comma-separated corruption names: time / compare only these")
     parser.add_argument("--timing_only", action="store_true",
                         help="only the images/s table (run it on an otherwise idle machine)")
     parser.add_argument("--images32", type=int, default=N32,
@@ -99,6 +106,10 @@ def main():
                         help="exported Fashion-MNIST ResNet-18 w16 (autoattack_reference.py's "
                              "docstring shows the export): adds the accuracy-drop check")
     args = parser.parse_args()
+    names = [c for c in args.only.split(",") if c] or NAMES
+    unknown = sorted(set(names) - set(NAMES))
+    if unknown:
+        parser.error("--only: unknown corruption(s) %s; known: %s" % (unknown, ", ".join(NAMES)))
     sys.path.insert(0, args.reference)
     import cv2
     cv2.setNumThreads(1)
@@ -138,7 +149,7 @@ def main():
                     se_diff=float(se))
     for set_name, images in sets.items():
         ours_dir = None if args.timing_only else run_ours(args, set_name)
-        for c in NAMES if not args.timing_only else []:
+        for c in names if not args.timing_only else []:
             for s in range(1, 6):
                 ours, ref, src = [], [], []
                 np.random.seed(s)
@@ -164,25 +175,38 @@ def main():
                                std_ours=float(do.std()), std_ref=float(dr.std()),
                                abs_ours=float(np.abs(do).mean()), abs_ref=float(np.abs(dr).mean()))
                     results["distribution"].append(row)
-        # Timing: severity 3, one core.
-        bench = {}
-        if os.path.exists(args.benchmark_bin):
-            size = 224 if set_name == "224" else 32
-            out = subprocess.run(
-                [args.benchmark_bin, "--benchmark_format=json",
-                 "--benchmark_filter=BM_Corrupt/.*/%d/" % size],
-                check=True, capture_output=True, text=True).stdout
-            for b in json.loads(out)["benchmarks"]:
-                bench[b["label"]] = b["items_per_second"]
-        for c in NAMES:
-            xs = images[:args.timing_images]
-            corrupt(xs[0], corruption_name=c, severity=3)  # numba's JIT, frost's first read
-            t = time.perf_counter()
-            for x in xs:
-                corrupt(x, corruption_name=c, severity=3)
-            ref_rate = len(xs) / (time.perf_counter() - t)
-            results["timing"].append({"size": set_name, "corruption": c, "reference": ref_rate,
-                                      "ours": bench.get(c)})
+        # Timing: severity 3, one core; --rounds alternations of both sides, medians.
+        size = 224 if set_name == "224" else 32
+        ours_rates, ref_rates = {c: [] for c in names}, {c: [] for c in names}
+        contents = {}
+        for _ in range(args.rounds):
+            if os.path.exists(args.benchmark_bin):
+                out = subprocess.run(
+                    [args.benchmark_bin, "--benchmark_format=json",
+                     "--benchmark_filter=BM_Corrupt/.*/%d/" % size],
+                    check=True, capture_output=True, text=True).stdout
+                for b in json.loads(out)["benchmarks"]:
+                    # label: "<corruption> (<content>)", the content the benchmark timed on
+                    name, _, content = b["label"].partition(" ")
+                    if name in ours_rates:
+                        ours_rates[name].append(b["items_per_second"])
+                        contents[name] = content.strip("()")
+            for c in names:
+                xs = images[:args.timing_images]
+                corrupt(xs[0], corruption_name=c, severity=3)  # numba's JIT, frost's first read
+                t = time.perf_counter()
+                for x in xs:
+                    corrupt(x, corruption_name=c, severity=3)
+                ref_rates[c].append(len(xs) / (time.perf_counter() - t))
+        for c in names:
+            ours = float(np.median(ours_rates[c])) if ours_rates[c] else None
+            ratios = [o / r for o, r in zip(ours_rates[c], ref_rates[c])]
+            results["timing"].append({
+                "size": set_name, "corruption": c, "reference": float(np.median(ref_rates[c])),
+                "ours": ours, "ours_content": contents.get(c),
+                "reference_rounds": ref_rates[c], "ours_rounds": ours_rates[c],
+                "ratio_median": float(np.median(ratios)) if ratios else None,
+                "ratio_min": float(min(ratios)) if ratios else None})
     with open(os.path.join(args.work, "timing.json" if args.timing_only else "comparison.json"),
               "w") as f:
         json.dump(results, f, indent=1)
@@ -219,14 +243,17 @@ def main():
             se = np.sqrt(np.sum([r["se_diff"] ** 2 for r in rows])) / len(rows)
             print("| %s | %.2f | %.2f | %+.1f%% | %.2f |" % (
                 c, dro, drr, 100.0 * (dro - drr) / drr if drr else 0.0, se))
-    print("\n## Images/s on one core, severity 3\n")
-    print("| size | corruption | reference | ours | ratio |\n| --- | --- | ---: | ---: | ---: |")
+    print("\n## Images/s on one core, severity 3 (medians over %d round(s); ratio: median and "
+          "lowest of the per-round ratios)\n" % args.rounds)
+    print("| size | corruption | reference | ours | ours timed on | ratio | lowest |")
+    print("| --- | --- | ---: | ---: | --- | ---: | ---: |")
     for r in results["timing"]:
         ours = r["ours"]
-        print("| %s | %s | %.0f | %s | %s |" % (
+        print("| %s | %s | %.0f | %s | %s | %s | %s |" % (
             r["size"], r["corruption"], r["reference"], "%.0f" % ours if ours else "-",
-            "%.1fx" % (ours / r["reference"]) if ours else "-"))
-
+            r["ours_content"] or "-",
+            "%.1fx" % r["ratio_median"] if ours else "-",
+            "%.1fx" % r["ratio_min"] if ours else "-"))
 
 if __name__ == "__main__":
     main()

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <csetjmp>
 #include <cstdint>
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include <emmintrin.h>
+#include <immintrin.h>
 #include <jpeglib.h>
 
 #include "absl/status/status.h"
@@ -123,6 +125,11 @@ struct QuantPlan {
   int32_t bias[64];
   int32_t recip[64];
   int32_t shift[64];
+  // The same in 16 bits for the SIMD kernels (recip < 2^16, bias <= 1021).
+  uint16_t quant16[64];
+  uint16_t bias16[64];
+  uint16_t recip16[64];
+  uint16_t shift16[64];  // shift - 16, the part after pmulhuw's 16
 };
 
 QuantPlan MakePlan(const uint8_t* table, int quality) {
@@ -149,6 +156,12 @@ QuantPlan MakePlan(const uint8_t* table, int quality) {
     plan.bias[i] = static_cast<int32_t>(bias);
     plan.recip[i] = static_cast<int32_t>(recip);
     plan.shift[i] = shift;
+    CHECK_LT(recip, 1u << 16);
+    CHECK_GE(shift, 16);
+    plan.quant16[i] = static_cast<uint16_t>(q);
+    plan.bias16[i] = static_cast<uint16_t>(bias);
+    plan.recip16[i] = static_cast<uint16_t>(recip);
+    plan.shift16[i] = static_cast<uint16_t>(shift - 16);
   }
   return plan;
 }
@@ -171,6 +184,7 @@ const QualityPlans& PlansFor(int quality) {
 
 // 16 blocks at a time, one per int32 lane: v[8 r + c] holds sample (r, c) of every block.
 typedef int32_t I16 __attribute__((vector_size(64)));
+typedef uint32_t U16 __attribute__((vector_size(64)));
 typedef int32_t I8 __attribute__((vector_size(32)));
 typedef int32_t I4 __attribute__((vector_size(16)));
 constexpr int kLanes = 16;
@@ -206,32 +220,70 @@ __attribute__((always_inline)) inline __m128i Narrow(const I16& x) {
   return _mm_xor_si128(_mm_packs_epi16(words, words2), _mm_set1_epi8(static_cast<char>(0x80)));
 }
 
-// Row r of 16 blocks (8 bytes each) -> 8 vectors of 16 lanes: an 8 x 16 byte transpose by
-// unpacking (SSE2, the x86-64 baseline).
+// Row r of 16 blocks (8 bytes each) -> column c of the 16 blocks in cols[c], 16 bytes in block
+// order: an 8 x 16 byte transpose by unpacking (SSE2, the x86-64 baseline).
+__attribute__((always_inline)) inline void TransposeRowIn(uint8_t* const* blocks, int64_t stride,
+                                                          int r, __m128i* cols) {
+  __m128i a[8], b[8], c[8];
+  for (int j = 0; j < 8; ++j) {
+    a[j] = _mm_unpacklo_epi8(
+        _mm_loadl_epi64(reinterpret_cast<const __m128i*>(blocks[2 * j] + r * stride)),
+        _mm_loadl_epi64(reinterpret_cast<const __m128i*>(blocks[2 * j + 1] + r * stride)));
+  }
+  for (int j = 0; j < 4; ++j) {
+    b[2 * j] = _mm_unpacklo_epi16(a[2 * j], a[2 * j + 1]);      // columns 0-3, lanes 4j..4j+3
+    b[2 * j + 1] = _mm_unpackhi_epi16(a[2 * j], a[2 * j + 1]);  // columns 4-7
+  }
+  for (int half = 0; half < 2; ++half) {  // lanes 0-7, 8-15
+    const __m128i* bb = b + 4 * half;
+    c[4 * half + 0] = _mm_unpacklo_epi32(bb[0], bb[2]);  // columns 0, 1
+    c[4 * half + 1] = _mm_unpackhi_epi32(bb[0], bb[2]);  // 2, 3
+    c[4 * half + 2] = _mm_unpacklo_epi32(bb[1], bb[3]);  // 4, 5
+    c[4 * half + 3] = _mm_unpackhi_epi32(bb[1], bb[3]);  // 6, 7
+  }
+  for (int j = 0; j < 4; ++j) {
+    cols[2 * j] = _mm_unpacklo_epi64(c[j], c[4 + j]);
+    cols[2 * j + 1] = _mm_unpackhi_epi64(c[j], c[4 + j]);
+  }
+}
+
+// The inverse: row r of the 16 blocks from cols[c], column c of the blocks in block order.
+__attribute__((always_inline)) inline void TransposeRowOut(const __m128i* k,
+                                                           uint8_t* const* blocks,
+                                                           int64_t stride, int r) {
+  __m128i p[8], q[8];
+  for (int j = 0; j < 4; ++j) {
+    p[2 * j] = _mm_unpacklo_epi8(k[2 * j], k[2 * j + 1]);      // lanes 0-7, columns 2j, 2j+1
+    p[2 * j + 1] = _mm_unpackhi_epi8(k[2 * j], k[2 * j + 1]);  // lanes 8-15
+  }
+  for (int half = 0; half < 2; ++half) {  // lanes 0-7, 8-15
+    q[4 * half + 0] = _mm_unpacklo_epi16(p[half], p[2 + half]);  // lanes +0..3, columns 0-3
+    q[4 * half + 1] = _mm_unpackhi_epi16(p[half], p[2 + half]);  // lanes +4..7, columns 0-3
+    q[4 * half + 2] = _mm_unpacklo_epi16(p[4 + half], p[6 + half]);  // lanes +0..3, 4-7
+    q[4 * half + 3] = _mm_unpackhi_epi16(p[4 + half], p[6 + half]);  // lanes +4..7, 4-7
+  }
+  for (int quad = 0; quad < 4; ++quad) {  // lanes 4 quad .. 4 quad + 3
+    const int half = quad / 2, upper = quad % 2;
+    const __m128i lo = q[4 * half + upper], hi = q[4 * half + 2 + upper];
+    const __m128i l01 = _mm_unpacklo_epi32(lo, hi);
+    const __m128i l23 = _mm_unpackhi_epi32(lo, hi);
+    uint8_t* const* out = blocks + 4 * quad;
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(out[0] + r * stride), l01);
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(out[1] + r * stride),
+                     _mm_unpackhi_epi64(l01, l01));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(out[2] + r * stride), l23);
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(out[3] + r * stride),
+                     _mm_unpackhi_epi64(l23, l23));
+  }
+}
+
+// 16 blocks -> v[8 r + c], level-shifted int32 lanes.
 __attribute__((always_inline)) inline void LoadBlocks(uint8_t* const* blocks, int64_t stride,
                                                       I16* v) {
   for (int r = 0; r < 8; ++r) {
-    __m128i a[8], b[8], c[8];
-    for (int j = 0; j < 8; ++j) {
-      a[j] = _mm_unpacklo_epi8(
-          _mm_loadl_epi64(reinterpret_cast<const __m128i*>(blocks[2 * j] + r * stride)),
-          _mm_loadl_epi64(reinterpret_cast<const __m128i*>(blocks[2 * j + 1] + r * stride)));
-    }
-    for (int j = 0; j < 4; ++j) {
-      b[2 * j] = _mm_unpacklo_epi16(a[2 * j], a[2 * j + 1]);      // columns 0-3, lanes 4j..4j+3
-      b[2 * j + 1] = _mm_unpackhi_epi16(a[2 * j], a[2 * j + 1]);  // columns 4-7
-    }
-    for (int half = 0; half < 2; ++half) {  // lanes 0-7, 8-15
-      const __m128i* bb = b + 4 * half;
-      c[4 * half + 0] = _mm_unpacklo_epi32(bb[0], bb[2]);  // columns 0, 1
-      c[4 * half + 1] = _mm_unpackhi_epi32(bb[0], bb[2]);  // 2, 3
-      c[4 * half + 2] = _mm_unpacklo_epi32(bb[1], bb[3]);  // 4, 5
-      c[4 * half + 3] = _mm_unpackhi_epi32(bb[1], bb[3]);  // 6, 7
-    }
-    for (int j = 0; j < 4; ++j) {
-      Widen(_mm_unpacklo_epi64(c[j], c[4 + j]), &v[8 * r + 2 * j]);
-      Widen(_mm_unpackhi_epi64(c[j], c[4 + j]), &v[8 * r + 2 * j + 1]);
-    }
+    __m128i cols[8];
+    TransposeRowIn(blocks, stride, r, cols);
+    for (int c = 0; c < 8; ++c) Widen(cols[c], &v[8 * r + c]);
   }
 }
 
@@ -239,31 +291,9 @@ __attribute__((always_inline)) inline void LoadBlocks(uint8_t* const* blocks, in
 __attribute__((always_inline)) inline void StoreBlocks(const I16* v, uint8_t* const* blocks,
                                                        int64_t stride) {
   for (int r = 0; r < 8; ++r) {
-    __m128i k[8], p[8], q[8];
+    __m128i k[8];
     for (int c = 0; c < 8; ++c) k[c] = Narrow(v[8 * r + c]);
-    for (int j = 0; j < 4; ++j) {
-      p[2 * j] = _mm_unpacklo_epi8(k[2 * j], k[2 * j + 1]);      // lanes 0-7, columns 2j, 2j+1
-      p[2 * j + 1] = _mm_unpackhi_epi8(k[2 * j], k[2 * j + 1]);  // lanes 8-15
-    }
-    for (int half = 0; half < 2; ++half) {  // lanes 0-7, 8-15
-      q[4 * half + 0] = _mm_unpacklo_epi16(p[half], p[2 + half]);  // lanes +0..3, columns 0-3
-      q[4 * half + 1] = _mm_unpackhi_epi16(p[half], p[2 + half]);  // lanes +4..7, columns 0-3
-      q[4 * half + 2] = _mm_unpacklo_epi16(p[4 + half], p[6 + half]);  // lanes +0..3, 4-7
-      q[4 * half + 3] = _mm_unpackhi_epi16(p[4 + half], p[6 + half]);  // lanes +4..7, 4-7
-    }
-    for (int quad = 0; quad < 4; ++quad) {  // lanes 4 quad .. 4 quad + 3
-      const int half = quad / 2, upper = quad % 2;
-      const __m128i lo = q[4 * half + upper], hi = q[4 * half + 2 + upper];
-      const __m128i l01 = _mm_unpacklo_epi32(lo, hi);
-      const __m128i l23 = _mm_unpackhi_epi32(lo, hi);
-      uint8_t* const* out = blocks + 4 * quad;
-      _mm_storel_epi64(reinterpret_cast<__m128i*>(out[0] + r * stride), l01);
-      _mm_storel_epi64(reinterpret_cast<__m128i*>(out[1] + r * stride),
-                       _mm_unpackhi_epi64(l01, l01));
-      _mm_storel_epi64(reinterpret_cast<__m128i*>(out[2] + r * stride), l23);
-      _mm_storel_epi64(reinterpret_cast<__m128i*>(out[3] + r * stride),
-                       _mm_unpackhi_epi64(l23, l23));
-    }
+    TransposeRowOut(k, blocks, stride, r);
   }
 }
 
@@ -354,12 +384,172 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void RoundTripBlock
     const I16 x = v[i];
     const I16 sign = x >> 31;
     const I16 magnitude = (x ^ sign) - sign;
-    const I16 level = ((magnitude + plan.bias[i]) * plan.recip[i]) >> plan.shift[i];
+    // Unsigned: (|x| + bias) recip passes 2^31 for |x| near 32768 and recip near 2^16.
+    const I16 level =
+        I16((U16(magnitude + plan.bias[i]) * static_cast<uint32_t>(plan.recip[i])) >>
+            plan.shift[i]);
     v[i] = ((level ^ sign) - sign) * plan.quant[i];
   }
   for (int c = 0; c < 8; ++c) InverseDct8<false>(v + c, 8);
   for (int r = 0; r < 8; ++r) InverseDct8<true>(v + 8 * r, 1);
   StoreBlocks(v, blocks, stride);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// ---- The SIMD kernels (jpeg_simd.inc), once per instruction set ----
+#define SIMD_INLINE __attribute__((always_inline)) inline
+
+namespace avx2 {
+#pragma GCC push_options
+#pragma GCC target("avx2")
+using V = __m256i;
+constexpr int kLanes = 16;
+SIMD_INLINE V Add16(V a, V b) { return _mm256_add_epi16(a, b); }
+SIMD_INLINE V Sub16(V a, V b) { return _mm256_sub_epi16(a, b); }
+SIMD_INLINE V AddSat16(V a, V b) { return _mm256_adds_epi16(a, b); }
+SIMD_INLINE V Add32(V a, V b) { return _mm256_add_epi32(a, b); }
+SIMD_INLINE V Sub32(V a, V b) { return _mm256_sub_epi32(a, b); }
+SIMD_INLINE V Madd16(V a, V b) { return _mm256_madd_epi16(a, b); }
+SIMD_INLINE V MaddUbs16(V a, V b) { return _mm256_maddubs_epi16(a, b); }
+SIMD_INLINE V MulhiU16(V a, V b) { return _mm256_mulhi_epu16(a, b); }
+SIMD_INLINE V MulhiS16(V a, V b) { return _mm256_mulhi_epi16(a, b); }
+SIMD_INLINE V Mullo16(V a, V b) { return _mm256_mullo_epi16(a, b); }
+SIMD_INLINE V Packs32(V a, V b) { return _mm256_packs_epi32(a, b); }
+SIMD_INLINE V PackUs16(V a, V b) { return _mm256_packus_epi16(a, b); }
+SIMD_INLINE V UnpackLo16(V a, V b) { return _mm256_unpacklo_epi16(a, b); }
+SIMD_INLINE V UnpackHi16(V a, V b) { return _mm256_unpackhi_epi16(a, b); }
+SIMD_INLINE V Set8(int8_t x) { return _mm256_set1_epi8(x); }
+SIMD_INLINE V Set16(int16_t x) { return _mm256_set1_epi16(x); }
+SIMD_INLINE V Set32(int32_t x) { return _mm256_set1_epi32(x); }
+SIMD_INLINE V Abs16(V a) { return _mm256_abs_epi16(a); }
+SIMD_INLINE V SrlCount16(V a, int count) { return _mm256_srl_epi16(a, _mm_cvtsi32_si128(count)); }
+// a with the sign of x (a >= 0; a = 0 where x = 0).
+SIMD_INLINE V SignOf16(V a, V x) { return _mm256_sign_epi16(a, x); }
+SIMD_INLINE bool IsZero(V a) { return _mm256_testz_si256(a, a); }
+template <int k>
+SIMD_INLINE V Srai16(V a) { return _mm256_srai_epi16(a, k); }
+template <int k>
+SIMD_INLINE V Slli16(V a) { return _mm256_slli_epi16(a, k); }
+template <int k>
+SIMD_INLINE V Srli16(V a) { return _mm256_srli_epi16(a, k); }
+template <int k>
+SIMD_INLINE V Srai32(V a) { return _mm256_srai_epi32(a, k); }
+SIMD_INLINE V LoadV(const void* p) { return _mm256_loadu_si256(static_cast<const V*>(p)); }
+SIMD_INLINE void StoreV(void* p, V x) { _mm256_storeu_si256(static_cast<V*>(p), x); }
+SIMD_INLINE V LoadBytes(const uint8_t* p) {
+  return _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+SIMD_INLINE void StoreBytes(V x, uint8_t* p) {
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(p),
+                   _mm_packus_epi16(_mm256_castsi256_si128(x), _mm256_extracti128_si256(x, 1)));
+}
+// Row r of 16 blocks -> row[c], column c of the blocks in block order (not level-shifted).
+SIMD_INLINE void LoadBlockRow(uint8_t* const* blocks, int64_t stride, int r, V* row) {
+  __m128i cols[8];
+  TransposeRowIn(blocks, stride, r, cols);
+  for (int c = 0; c < 8; ++c) row[c] = _mm256_cvtepu8_epi16(cols[c]);
+}
+// The inverse, through Narrow's range limit: saturate to -128..127, then add 128.
+SIMD_INLINE void StoreBlockRow(const V* row, uint8_t* const* blocks, int64_t stride, int r) {
+  const __m128i flip = _mm_set1_epi8(static_cast<char>(0x80));
+  __m128i k[8];
+  for (int c = 0; c < 8; ++c) {
+    k[c] = _mm_xor_si128(
+        _mm_packs_epi16(_mm256_castsi256_si128(row[c]), _mm256_extracti128_si256(row[c], 1)),
+        flip);
+  }
+  TransposeRowOut(k, blocks, stride, r);
+}
+#include "robustness/corruptions/internal/jpeg_simd.inc"
+#pragma GCC pop_options
+}  // namespace avx2
+
+namespace avx512 {
+#pragma GCC push_options
+#pragma GCC target("avx512bw")
+using V = __m512i;
+constexpr int kLanes = 32;
+SIMD_INLINE V Add16(V a, V b) { return _mm512_add_epi16(a, b); }
+SIMD_INLINE V Sub16(V a, V b) { return _mm512_sub_epi16(a, b); }
+SIMD_INLINE V AddSat16(V a, V b) { return _mm512_adds_epi16(a, b); }
+SIMD_INLINE V Add32(V a, V b) { return _mm512_add_epi32(a, b); }
+SIMD_INLINE V Sub32(V a, V b) { return _mm512_sub_epi32(a, b); }
+SIMD_INLINE V Madd16(V a, V b) { return _mm512_madd_epi16(a, b); }
+SIMD_INLINE V MaddUbs16(V a, V b) { return _mm512_maddubs_epi16(a, b); }
+SIMD_INLINE V MulhiU16(V a, V b) { return _mm512_mulhi_epu16(a, b); }
+SIMD_INLINE V MulhiS16(V a, V b) { return _mm512_mulhi_epi16(a, b); }
+SIMD_INLINE V Mullo16(V a, V b) { return _mm512_mullo_epi16(a, b); }
+SIMD_INLINE V Packs32(V a, V b) { return _mm512_packs_epi32(a, b); }
+SIMD_INLINE V PackUs16(V a, V b) { return _mm512_packus_epi16(a, b); }
+SIMD_INLINE V UnpackLo16(V a, V b) { return _mm512_unpacklo_epi16(a, b); }
+SIMD_INLINE V UnpackHi16(V a, V b) { return _mm512_unpackhi_epi16(a, b); }
+SIMD_INLINE V Set8(int8_t x) { return _mm512_set1_epi8(x); }
+SIMD_INLINE V Set16(int16_t x) { return _mm512_set1_epi16(x); }
+SIMD_INLINE V Set32(int32_t x) { return _mm512_set1_epi32(x); }
+SIMD_INLINE V Abs16(V a) { return _mm512_abs_epi16(a); }
+SIMD_INLINE V SrlCount16(V a, int count) { return _mm512_srl_epi16(a, _mm_cvtsi32_si128(count)); }
+// a with the sign of x (a >= 0; a = 0 where x = 0): no vpsignw in AVX-512, a masked negation.
+SIMD_INLINE V SignOf16(V a, V x) {
+  return _mm512_mask_sub_epi16(a, _mm512_movepi16_mask(x), _mm512_setzero_si512(), a);
+}
+SIMD_INLINE bool IsZero(V a) { return _mm512_test_epi16_mask(a, a) == 0; }
+template <int k>
+SIMD_INLINE V Srai16(V a) { return _mm512_srai_epi16(a, k); }
+template <int k>
+SIMD_INLINE V Slli16(V a) { return _mm512_slli_epi16(a, k); }
+template <int k>
+SIMD_INLINE V Srli16(V a) { return _mm512_srli_epi16(a, k); }
+template <int k>
+SIMD_INLINE V Srai32(V a) { return _mm512_srai_epi32(a, k); }
+SIMD_INLINE V LoadV(const void* p) { return _mm512_loadu_si512(p); }
+SIMD_INLINE void StoreV(void* p, V x) { _mm512_storeu_si512(p, x); }
+SIMD_INLINE V LoadBytes(const uint8_t* p) {
+  return _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+// vpmovuswb saturates unsigned: negative lanes go to 0 first.
+SIMD_INLINE void StoreBytes(V x, uint8_t* p) {
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p),
+                      _mm512_cvtusepi16_epi8(_mm512_max_epi16(x, _mm512_setzero_si512())));
+}
+// Row r of 32 blocks (two groups of 16) -> row[c].
+SIMD_INLINE void LoadBlockRow(uint8_t* const* blocks, int64_t stride, int r, V* row) {
+  __m128i first[8], second[8];
+  TransposeRowIn(blocks, stride, r, first);
+  TransposeRowIn(blocks + 16, stride, r, second);
+  for (int c = 0; c < 8; ++c) {
+    row[c] = _mm512_cvtepu8_epi16(
+        _mm256_inserti128_si256(_mm256_castsi128_si256(first[c]), second[c], 1));
+  }
+}
+// The inverse, through Narrow's range limit (vpmovswb saturates signed, then add 128).
+SIMD_INLINE void StoreBlockRow(const V* row, uint8_t* const* blocks, int64_t stride, int r) {
+  const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
+  __m128i first[8], second[8];
+  for (int c = 0; c < 8; ++c) {
+    const __m256i bytes = _mm256_xor_si256(_mm512_cvtsepi16_epi8(row[c]), flip);
+    first[c] = _mm256_castsi256_si128(bytes);
+    second[c] = _mm256_extracti128_si256(bytes, 1);
+  }
+  TransposeRowOut(first, blocks, stride, r);
+  TransposeRowOut(second, blocks + 16, stride, r);
+}
+#include "robustness/corruptions/internal/jpeg_simd.inc"
+#pragma GCC pop_options
+}  // namespace avx512
+#endif  // __x86_64__ && __GNUC__
+
+// Which kernels run: 0 portable, 1 AVX2 (16 blocks / pixels a step), 2 AVX-512BW (32).
+std::atomic<int> g_jpeg_simd_limit{2};
+
+int JpegSimdLevel() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const int kSupported = __builtin_cpu_supports("avx512bw") ? 2
+                                : __builtin_cpu_supports("avx2")   ? 1
+                                                                   : 0;
+  return std::min(kSupported, g_jpeg_simd_limit.load(std::memory_order_relaxed));
+#else
+  return 0;
+#endif
 }
 
 // A component plane padded to whole blocks as libjpeg pads it before the DCT.
@@ -381,10 +571,12 @@ struct BlockPlane {
   }
 };
 
-// Every block of the planes (same stride), 16 at a time; the last group repeats its last block
-// (computed twice, stored twice with the same bytes).
+// Every block of the planes (same stride), 32 (AVX-512BW) or 16 at a time; the block count is
+// padded to a multiple of 16 by repeating the last block (computed and stored again, the same
+// bytes).
 void RoundTripPlanes(std::initializer_list<BlockPlane*> planes, const QuantPlan& plan) {
-  std::vector<uint8_t*> blocks;
+  thread_local std::vector<uint8_t*> blocks;  // reused: no allocation per image
+  blocks.clear();
   int64_t stride = 0;
   for (BlockPlane* plane : planes) {
     stride = plane->stride();
@@ -395,33 +587,49 @@ void RoundTripPlanes(std::initializer_list<BlockPlane*> planes, const QuantPlan&
     }
   }
   while (blocks.size() % kLanes != 0) blocks.push_back(blocks.back());
-  for (size_t i = 0; i < blocks.size(); i += kLanes) {
+  const int level = JpegSimdLevel();
+  for (size_t i = 0; i < blocks.size();) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (level == 2 && i + 32 <= blocks.size()) {  // a last 16 goes to AVX2
+      avx512::RoundTripBlocks(blocks.data() + i, stride, plan);
+      i += 32;
+      continue;
+    }
+    if (level >= 1) {
+      avx2::RoundTripBlocks(blocks.data() + i, stride, plan);
+      i += kLanes;
+      continue;
+    }
+#endif
     RoundTripBlocks16(blocks.data() + i, stride, plan);
+    i += kLanes;
   }
 }
 
-// The per-row pixel loops, each a plain loop GCC vectorises, cloned like the blocks.
+// The per-row pixel loops, each a plain loop GCC vectorises, cloned like the blocks; with AVX2
+// they only finish what the AVX2 rows below leave (rows narrower than one step).
 #define JPEG_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 
 // jccolor.c rgb_ycc_convert (16-bit fixed point; Cb, Cr rounded by 1/2 - epsilon), one row of
 // n pixels, then the row padded to `padded` by repeating its last value (expand_right_edge).
 // The fixed-point sums are computed in float32: every product and partial sum is an integer
 // below 2^24 in magnitude, so exact, and the final shift is an exact scaling and truncation.
-JPEG_CLONES void RgbToYRow(const uint8_t* __restrict r, const uint8_t* __restrict g,
-                           const uint8_t* __restrict b, int64_t n, int64_t padded,
-                           uint8_t* __restrict y) {
-  for (int64_t x = 0; x < n; ++x) {
+JPEG_CLONES void RgbToYRowFrom(int64_t x0, const uint8_t* __restrict r,
+                               const uint8_t* __restrict g, const uint8_t* __restrict b,
+                               int64_t n, int64_t padded, uint8_t* __restrict y) {
+  for (int64_t x = x0; x < n; ++x) {
     const float sum = 19595.0f * r[x] + 38470.0f * g[x] + 7471.0f * b[x] + 32768.0f;
     y[x] = static_cast<uint8_t>(static_cast<int32_t>(sum * 0x1p-16f));
   }
   for (int64_t x = n; x < padded; ++x) y[x] = y[n - 1];
 }
 
-JPEG_CLONES void RgbToCbCrRow(const uint8_t* __restrict r, const uint8_t* __restrict g,
-                              const uint8_t* __restrict b, int64_t n, int64_t padded,
-                              uint8_t* __restrict cb, uint8_t* __restrict cr) {
+JPEG_CLONES void RgbToCbCrRowFrom(int64_t x0, const uint8_t* __restrict r,
+                                  const uint8_t* __restrict g, const uint8_t* __restrict b,
+                                  int64_t n, int64_t padded, uint8_t* __restrict cb,
+                                  uint8_t* __restrict cr) {
   constexpr float kOffset = (128 << 16) + 32767;  // CBCR_OFFSET + ONE_HALF - 1
-  for (int64_t x = 0; x < n; ++x) {
+  for (int64_t x = x0; x < n; ++x) {
     const float rr = r[x], gg = g[x], bb = b[x];
     const float sum_b = -11059.0f * rr - 21709.0f * gg + 32768.0f * bb + kOffset;
     const float sum_r = 32768.0f * rr - 27439.0f * gg - 5329.0f * bb + kOffset;
@@ -435,9 +643,10 @@ JPEG_CLONES void RgbToCbCrRow(const uint8_t* __restrict r, const uint8_t* __rest
 }
 
 // jcsample.c h2v2_downsample: 2 x 2 means with the bias 1, 2, 1, 2, ... along the row.
-JPEG_CLONES void DownsampleRow(const uint8_t* __restrict r0, const uint8_t* __restrict r1,
-                               int64_t n, uint8_t* __restrict out) {
-  for (int64_t j = 0; j < n; ++j) {
+JPEG_CLONES void DownsampleRowFrom(int64_t j0, const uint8_t* __restrict r0,
+                                   const uint8_t* __restrict r1, int64_t n,
+                                   uint8_t* __restrict out) {
+  for (int64_t j = j0; j < n; ++j) {
     const uint16_t sum = static_cast<uint16_t>(r0[2 * j] + r0[2 * j + 1] + r1[2 * j] +
                                                r1[2 * j + 1] + 1 + (j & 1));
     out[j] = static_cast<uint8_t>(sum >> 2);
@@ -447,12 +656,15 @@ JPEG_CLONES void DownsampleRow(const uint8_t* __restrict r0, const uint8_t* __re
 // jdsample.c h2v2_fancy_upsample for one output row: column sums 3 near + far, then 3/4 and
 // 1/4 of the neighbouring sums, bias 8 on even and 7 on odd outputs; the first and last
 // columns use their own sum as the missing neighbour. n >= 2 input columns, 2 n outputs.
-JPEG_CLONES void FancyUpsampleRow(const uint8_t* __restrict near, const uint8_t* __restrict far,
-                                  int64_t n, int16_t* __restrict sum, uint8_t* __restrict out) {
-  for (int64_t j = 0; j < n; ++j) sum[j] = static_cast<int16_t>(3 * near[j] + far[j]);
+// sum_from / out_from: where the AVX2 steps stopped (0 and 1 without them).
+JPEG_CLONES void FancyUpsampleRowFrom(int64_t sum_from, int64_t out_from,
+                                      const uint8_t* __restrict near,
+                                      const uint8_t* __restrict far, int64_t n,
+                                      int16_t* __restrict sum, uint8_t* __restrict out) {
+  for (int64_t j = sum_from; j < n; ++j) sum[j] = static_cast<int16_t>(3 * near[j] + far[j]);
   out[0] = static_cast<uint8_t>((4 * sum[0] + 8) >> 4);
   out[1] = static_cast<uint8_t>((3 * sum[0] + sum[1] + 7) >> 4);
-  for (int64_t j = 1; j + 1 < n; ++j) {
+  for (int64_t j = out_from; j + 1 < n; ++j) {
     const int16_t centre = static_cast<int16_t>(3 * sum[j]);
     out[2 * j] = static_cast<uint8_t>(static_cast<int16_t>(centre + sum[j - 1] + 8) >> 4);
     out[2 * j + 1] = static_cast<uint8_t>(static_cast<int16_t>(centre + sum[j + 1] + 7) >> 4);
@@ -463,10 +675,11 @@ JPEG_CLONES void FancyUpsampleRow(const uint8_t* __restrict near, const uint8_t*
 
 // jdcolor.c ycc_rgb_convert: the tables' arithmetic written out (the products and sums in
 // float32, exact as above, then converted to int32 and shifted), clamped to 0..255.
-JPEG_CLONES void YccToRgbRow(const uint8_t* __restrict y, const uint8_t* __restrict cb,
-                             const uint8_t* __restrict cr, int64_t n, uint8_t* __restrict r,
-                             uint8_t* __restrict g, uint8_t* __restrict b) {
-  for (int64_t x = 0; x < n; ++x) {
+JPEG_CLONES void YccToRgbRowFrom(int64_t x0, const uint8_t* __restrict y,
+                                 const uint8_t* __restrict cb, const uint8_t* __restrict cr,
+                                 int64_t n, uint8_t* __restrict r, uint8_t* __restrict g,
+                                 uint8_t* __restrict b) {
+  for (int64_t x = x0; x < n; ++x) {
     const float db = cb[x] - 128.0f, dr = cr[x] - 128.0f;
     const int32_t l = y[x];
     const int32_t red = static_cast<int32_t>(91881.0f * dr + 32768.0f) >> 16;
@@ -478,7 +691,63 @@ JPEG_CLONES void YccToRgbRow(const uint8_t* __restrict y, const uint8_t* __restr
   }
 }
 
+
+// The row kernels: the widest SIMD steps the row takes (AVX-512BW rows are at least 32 wide,
+// AVX2 rows 16), the portable loop for the rest.
+#if defined(__x86_64__) && defined(__GNUC__)
+#define JPEG_SIMD_ROW(done, none, call)            \
+  do {                                             \
+    const int level = JpegSimdLevel();             \
+    if (level >= 2) done = avx512::call;           \
+    if (level >= 1 && done == none) done = avx2::call; \
+  } while (false)
+#else
+#define JPEG_SIMD_ROW(done, none, call) \
+  do {                                  \
+  } while (false)
+#endif
+
+// Y of a row into y (padded to y_padded), Cb and Cr into cb, cr (padded to c_padded).
+void RgbToYCbCrRow(const uint8_t* r, const uint8_t* g, const uint8_t* b, int64_t n,
+                   int64_t y_padded, int64_t c_padded, uint8_t* y, uint8_t* cb, uint8_t* cr) {
+  int64_t done = 0;
+  JPEG_SIMD_ROW(done, 0, RgbToYCbCrRow(r, g, b, n, y, cb, cr));
+  RgbToYRowFrom(done, r, g, b, n, y_padded, y);
+  RgbToCbCrRowFrom(done, r, g, b, n, c_padded, cb, cr);
+}
+
+void DownsampleRow(const uint8_t* r0, const uint8_t* r1, int64_t n, uint8_t* out) {
+  int64_t done = 0;
+  JPEG_SIMD_ROW(done, 0, DownsampleRow(r0, r1, n, out));
+  DownsampleRowFrom(done, r0, r1, n, out);
+}
+
+void FancyUpsampleRow(const uint8_t* near, const uint8_t* far, int64_t n, int16_t* sum,
+                      uint8_t* out) {
+  int64_t sums_done = 0, outputs_done = 1;
+  JPEG_SIMD_ROW(sums_done, 0, ColumnSums(near, far, n, sum));
+  if (sums_done > 0) {  // the SIMD rows need every sum first
+    for (int64_t j = sums_done; j < n; ++j) sum[j] = static_cast<int16_t>(3 * near[j] + far[j]);
+    sums_done = n;
+    JPEG_SIMD_ROW(outputs_done, 1, UpsampleInterior(sum, n, out));
+  }
+  FancyUpsampleRowFrom(sums_done, outputs_done, near, far, n, sum, out);
+}
+
+void YccToRgbRow(const uint8_t* y, const uint8_t* cb, const uint8_t* cr, int64_t n, uint8_t* r,
+                 uint8_t* g, uint8_t* b) {
+  int64_t done = 0;
+  JPEG_SIMD_ROW(done, 0, YccToRgbRow(y, cb, cr, n, r, g, b));
+  YccToRgbRowFrom(done, y, cb, cr, n, r, g, b);
+}
+#undef JPEG_SIMD_ROW
+
 }  // namespace
+
+void SetJpegSimdForTesting(int limit) {
+  CHECK(limit >= 0 && limit <= 2) << limit;
+  g_jpeg_simd_limit.store(limit, std::memory_order_relaxed);
+}
 
 bool FastJpegApplies(const Uint8Image& image, int quality) {
   return quality >= 1 && quality <= 100 && image.height >= 1 &&
@@ -492,7 +761,18 @@ Uint8Image FastJpegRoundTrip(const Uint8Image& image, int quality) {
   const int64_t h = image.height, w = image.width;
   const QualityPlans& plans = PlansFor(quality);
   Uint8Image out(image.channels, h, w);
-  BlockPlane luma;
+  // Scratch reused by the thread's next image (every byte read is written first: rows below h
+  // and columns past w are the padding the code writes).
+  struct Scratch {
+    BlockPlane luma, cb, cr;
+    std::vector<uint8_t> cb_rows, cr_rows, b_up, r_up;
+    std::vector<int16_t> sum;
+  };
+  thread_local Scratch scratch;  // one TLS lookup
+  Scratch& s = scratch;
+  BlockPlane &luma = s.luma, &cb = s.cb, &cr = s.cr;
+  std::vector<uint8_t> &cb_rows = s.cb_rows, &cr_rows = s.cr_rows, &b_up = s.b_up, &r_up = s.r_up;
+  std::vector<int16_t>& sum = s.sum;
   luma.Resize(w, h);
   if (image.channels == 1) {
     for (int64_t y = 0; y < h; ++y) {
@@ -510,29 +790,31 @@ Uint8Image FastJpegRoundTrip(const Uint8Image& image, int quality) {
   const uint8_t* red = image.plane(0);
   const uint8_t* green = image.plane(1);
   const uint8_t* blue = image.plane(2);
-  for (int64_t y = 0; y < h; ++y) {
-    const int64_t o = y * w;
-    RgbToYRow(red + o, green + o, blue + o, w, luma.stride(), luma.row(y));
-  }
-  luma.ReplicateRowsFrom(h);
   // 4:2:0 (jcsample.c h2v2_downsample): full-resolution rows padded to 2 x the chroma plane's
   // padded width by repeating the last column, an odd last row paired with itself, 2 x 2 means
-  // with the alternating bias 1, 2.
+  // with the alternating bias 1, 2. Y, Cb and Cr of each full-resolution row in one pass.
   const int64_t cw = (w + 1) / 2, ch = (h + 1) / 2;
-  BlockPlane cb, cr;
   cb.Resize(cw, ch);
   cr.Resize(cw, ch);
   const int64_t full = 2 * cb.stride();
-  std::vector<uint8_t> cb_rows(static_cast<size_t>(2 * full)), cr_rows(cb_rows.size());
+  cb_rows.resize(static_cast<size_t>(2 * full));
+  cr_rows.resize(cb_rows.size());
   for (int64_t i = 0; i < ch; ++i) {
     for (int k = 0; k < 2; ++k) {
-      const int64_t o = std::min(2 * i + k, h - 1) * w;
-      RgbToCbCrRow(red + o, green + o, blue + o, w, full, cb_rows.data() + k * full,
-                   cr_rows.data() + k * full);
+      const int64_t y = 2 * i + k;
+      if (y == h) {  // the odd last row's pair: itself again
+        std::memcpy(cb_rows.data() + full, cb_rows.data(), static_cast<size_t>(full));
+        std::memcpy(cr_rows.data() + full, cr_rows.data(), static_cast<size_t>(full));
+        continue;
+      }
+      const int64_t o = y * w;
+      RgbToYCbCrRow(red + o, green + o, blue + o, w, luma.stride(), full, luma.row(y),
+                    cb_rows.data() + k * full, cr_rows.data() + k * full);
     }
     DownsampleRow(cb_rows.data(), cb_rows.data() + full, cb.stride(), cb.row(i));
     DownsampleRow(cr_rows.data(), cr_rows.data() + full, cr.stride(), cr.row(i));
   }
+  luma.ReplicateRowsFrom(h);
   cb.ReplicateRowsFrom(ch);
   cr.ReplicateRowsFrom(ch);
   RoundTripPlanes({&luma}, plans.luma);
@@ -540,8 +822,9 @@ Uint8Image FastJpegRoundTrip(const Uint8Image& image, int quality) {
   // Decoding: jdsample.c h2v2_fancy_upsample (triangle filter, weights 3/4 near and 1/4 far in
   // each direction, rows outside the plane repeat its edge rows, bias 8 / 7 on even / odd
   // columns), then jdcolor.c ycc_rgb_convert.
-  std::vector<int16_t> sum(static_cast<size_t>(cw));
-  std::vector<uint8_t> b_up(static_cast<size_t>(2 * cw)), r_up(b_up.size());
+  sum.resize(static_cast<size_t>(cw));
+  b_up.resize(static_cast<size_t>(2 * cw));
+  r_up.resize(b_up.size());
   for (int64_t y = 0; y < h; ++y) {
     const int64_t near = y / 2;
     const int64_t far = std::clamp<int64_t>(y % 2 == 0 ? near - 1 : near + 1, 0, ch - 1);

@@ -4,7 +4,9 @@
 // fancy upsampling and islow IDCT). Entropy coding is lossless, so the decoded pixels depend only
 // on the quantised coefficients: the fast round trip computes those and decodes them without
 // writing a bitstream, bit-exact with libjpeg-turbo (jpeg_codec_test checks it against
-// LibjpegRoundTrip over sizes, qualities, grey and RGB).
+// LibjpegRoundTrip over sizes, qualities, grey and RGB, extreme blocks at every quality, on each
+// of its kernels: AVX-512BW and AVX2 in 16-bit lanes, jpeg_simd.inc, where the CPU has them, and
+// portable int32 ones).
 #ifndef ROBUSTNESS_CORRUPTIONS_INTERNAL_JPEG_CODEC_H_
 #define ROBUSTNESS_CORRUPTIONS_INTERNAL_JPEG_CODEC_H_
 
@@ -24,6 +26,11 @@ absl::StatusOr<Uint8Image> LibjpegRoundTrip(const Uint8Image& image, int quality
 inline constexpr int64_t kFastJpegMinRgbWidth = 5;
 bool FastJpegApplies(const Uint8Image& image, int quality);
 Uint8Image FastJpegRoundTrip(const Uint8Image& image, int quality);
+
+// Tests only: the widest kernels FastJpegRoundTrip may take, 2 AVX-512BW (the default), 1 AVX2,
+// 0 the portable int32 / clone kernels; the machine's support caps it. Every level computes the
+// same bits, and jpeg_codec_test compares each with libjpeg.
+void SetJpegSimdForTesting(int limit);
 
 // FastJpegRoundTrip where it applies, LibjpegRoundTrip otherwise.
 absl::StatusOr<Uint8Image> JpegRoundTrip(const Uint8Image& image, int quality);

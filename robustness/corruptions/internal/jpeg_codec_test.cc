@@ -38,21 +38,59 @@ Uint8Image TestImage(int64_t c, int64_t h, int64_t w, bool noise, uint32_t seed)
   return image;
 }
 
+// Every kernel the machine has: AVX-512BW (32 lanes), AVX2 (16 lanes), portable int32 (a level
+// the machine lacks runs the next one down again).
 void ExpectSameAsLibjpeg(const Uint8Image& image, int quality, const std::string& what) {
   const absl::StatusOr<Uint8Image> expected = LibjpegRoundTrip(image, quality);
   ASSERT_TRUE(expected.ok()) << expected.status();
-  const Uint8Image got = FastJpegRoundTrip(image, quality);
-  ASSERT_EQ(got.data.size(), expected->data.size()) << what;
-  int64_t differing = 0, first = -1;
-  for (size_t i = 0; i < got.data.size(); ++i) {
-    if (got.data[i] != expected->data[i]) {
-      if (first < 0) first = static_cast<int64_t>(i);
-      ++differing;
+  for (int level : {2, 1, 0}) {
+    SetJpegSimdForTesting(level);
+    const Uint8Image got = FastJpegRoundTrip(image, quality);
+    SetJpegSimdForTesting(2);
+    ASSERT_EQ(got.data.size(), expected->data.size()) << what;
+    int64_t differing = 0, first = -1;
+    for (size_t i = 0; i < got.data.size(); ++i) {
+      if (got.data[i] != expected->data[i]) {
+        if (first < 0) first = static_cast<int64_t>(i);
+        ++differing;
+      }
+    }
+    EXPECT_EQ(differing, 0) << what << " (SIMD level <= " << level << ")"
+                            << ": first at " << first << " ("
+                            << (first >= 0 ? int(got.data[first]) : 0) << " vs "
+                            << (first >= 0 ? int(expected->data[first]) : 0) << ")";
+  }
+}
+
+// Black or white per pixel, by pattern: whole blocks (DC -32768 / +32512 after the forward
+// DCT, the ends of its 16-bit range), a checkerboard, columns, 2-row stripes shifted per
+// channel, irregular hard edges (the largest AC terms).
+bool ExtremeOn(int kind, int64_t ch, int64_t y, int64_t x) {
+  const int64_t block = (y / 8) * 6 + x / 8;
+  if (kind == 0) return block % 2 == 0;
+  if (kind == 1) return (x + y) % 2 == 0;
+  if (kind == 2) return x % 2 == 0;
+  if (kind == 3) return (y / 2 + ch) % 2 == 0;
+  return (x * 7 + y * 3 + block) % 5 < 2;
+}
+
+TEST(FastJpeg, BitExactWithLibjpegOnExtremeBlocksAtEveryQuality) {
+  for (int64_t c : {1, 3}) {
+    for (int kind = 0; kind < 5; ++kind) {
+      Uint8Image image(c, 48, 48);
+      for (int64_t ch = 0; ch < c; ++ch) {
+        for (int64_t y = 0; y < 48; ++y) {
+          for (int64_t x = 0; x < 48; ++x) {
+            image.plane(ch)[y * 48 + x] = ExtremeOn(kind, ch, y, x) ? 255 : 0;
+          }
+        }
+      }
+      for (int quality = 1; quality <= 100; ++quality) {
+        ExpectSameAsLibjpeg(image, quality,
+                            absl::StrCat(c, " channels, pattern ", kind, ", q", quality));
+      }
     }
   }
-  EXPECT_EQ(differing, 0) << what << ": first at " << first << " ("
-                          << (first >= 0 ? int(got.data[first]) : 0) << " vs "
-                          << (first >= 0 ? int(expected->data[first]) : 0) << ")";
 }
 
 TEST(FastJpeg, BitExactWithLibjpegAtEverySmallSize) {
