@@ -144,7 +144,26 @@ void LanesPortable(Lanes* lanes, const uint64_t* k, const double* w, double mu, 
   }
 }
 
-// The same with AVX2: the lanes in four registers, the tables gathered. double(rabs) through
+// xoshiro256++ on four lanes at once (NextLane's arithmetic, lane l in 64-bit element l):
+// returns the outputs and advances the state.
+__attribute__((target("avx2"), always_inline)) inline __m256i Xoshiro4Next(__m256i* s0,
+                                                                           __m256i* s1,
+                                                                           __m256i* s2,
+                                                                           __m256i* s3) {
+  const __m256i sum = _mm256_add_epi64(*s0, *s3);
+  const __m256i r = _mm256_add_epi64(
+      _mm256_or_si256(_mm256_slli_epi64(sum, 23), _mm256_srli_epi64(sum, 41)), *s0);
+  const __m256i t = _mm256_slli_epi64(*s1, 17);
+  *s2 = _mm256_xor_si256(*s2, *s0);
+  *s3 = _mm256_xor_si256(*s3, *s1);
+  *s1 = _mm256_xor_si256(*s1, *s2);
+  *s0 = _mm256_xor_si256(*s0, *s3);
+  *s2 = _mm256_xor_si256(*s2, t);
+  *s3 = _mm256_or_si256(_mm256_slli_epi64(*s3, 45), _mm256_srli_epi64(*s3, 19));
+  return r;
+}
+
+// LanesPortable with AVX2: the lanes in four registers, the tables gathered. double(rabs) through
 // the 2^52 exponent trick (exact below 2^52), the sign flipped by xor, then mu + sigma x and
 // the rounding to float32 as in ZigguratFast.
 __attribute__((target("avx2"))) void LanesAvx2(Lanes* lanes, const uint64_t* k,
@@ -163,16 +182,7 @@ __attribute__((target("avx2"))) void LanesAvx2(Lanes* lanes, const uint64_t* k,
   const __m256d vmu = _mm256_set1_pd(mu), vsigma = _mm256_set1_pd(sigma);
   const long long* kk = reinterpret_cast<const long long*>(k);
   for (int64_t b = 0; b < blocks; ++b) {
-    const __m256i sum = _mm256_add_epi64(s0, s3);
-    const __m256i r = _mm256_add_epi64(
-        _mm256_or_si256(_mm256_slli_epi64(sum, 23), _mm256_srli_epi64(sum, 41)), s0);
-    const __m256i t = _mm256_slli_epi64(s1, 17);
-    s2 = _mm256_xor_si256(s2, s0);
-    s3 = _mm256_xor_si256(s3, s1);
-    s1 = _mm256_xor_si256(s1, s2);
-    s0 = _mm256_xor_si256(s0, s3);
-    s2 = _mm256_xor_si256(s2, t);
-    s3 = _mm256_or_si256(_mm256_slli_epi64(s3, 45), _mm256_srli_epi64(s3, 19));
+    const __m256i r = Xoshiro4Next(&s0, &s1, &s2, &s3);
     const __m256i index = _mm256_and_si256(r, index_mask);
     const __m256i rabs = _mm256_and_si256(_mm256_srli_epi64(r, 9), mantissa_mask);
     const __m256i limit = _mm256_i64gather_epi64(kk, index, 8);
@@ -222,16 +232,7 @@ __attribute__((target("avx2"))) void UniformLanesAvx2(Lanes* lanes, double* out,
   const __m256i one_exponent = _mm256_set1_epi64x(0x3FF0000000000000ll);
   const __m256d one = _mm256_set1_pd(1.0);
   for (int64_t b = 0; b < blocks; ++b) {
-    const __m256i sum = _mm256_add_epi64(s0, s3);
-    const __m256i r = _mm256_add_epi64(
-        _mm256_or_si256(_mm256_slli_epi64(sum, 23), _mm256_srli_epi64(sum, 41)), s0);
-    const __m256i t = _mm256_slli_epi64(s1, 17);
-    s2 = _mm256_xor_si256(s2, s0);
-    s3 = _mm256_xor_si256(s3, s1);
-    s1 = _mm256_xor_si256(s1, s2);
-    s0 = _mm256_xor_si256(s0, s3);
-    s2 = _mm256_xor_si256(s2, t);
-    s3 = _mm256_or_si256(_mm256_slli_epi64(s3, 45), _mm256_srli_epi64(s3, 19));
+    const __m256i r = Xoshiro4Next(&s0, &s1, &s2, &s3);
     const __m256d x = _mm256_castsi256_pd(_mm256_or_si256(_mm256_srli_epi64(r, 12), one_exponent));
     _mm256_storeu_pd(out + 4 * b, _mm256_sub_pd(x, one));
   }
