@@ -295,13 +295,36 @@ Uint8Image GlassBlur(const Uint8Image& x, const Params& p, Random* random) {
   const int64_t h = x.height, w = x.width, plane = h * w;
   Random local = *random;  // kept in registers: uint8_t stores may alias the stream's state
   uint8_t* data = shuffled.data.data();
+  // A row's offsets are drawn first, in the visits' order (dx, then dy), then its copies run:
+  // the same draws and the same visits, without the stream's serial arithmetic between a copy's
+  // store and the next copy's load.
+  thread_local std::vector<int32_t> offsets;
+  offsets.resize(static_cast<size_t>(std::max<int64_t>(w, 0)));
+  int32_t* offset = offsets.data();
   for (int it = 0; it < iterations; ++it) {
     for (int64_t r = h - delta; r > delta; --r) {
+      int64_t count = 0;
       for (int64_t c = w - delta; c > delta; --c) {
         const int64_t dx = local.RandInt(-delta, delta);
         const int64_t dy = local.RandInt(-delta, delta);
-        const int64_t from = (r + dy) * w + (c + dx), to = r * w + c;
-        for (int64_t ch = 0; ch < x.channels; ++ch) data[ch * plane + to] = data[ch * plane + from];
+        offset[count++] = static_cast<int32_t>(dy * w + dx);
+      }
+      int64_t to = r * w + (w - delta);
+      if (x.channels == 3) {
+        uint8_t *p0 = data, *p1 = data + plane, *p2 = data + 2 * plane;
+        for (int64_t k = 0; k < count; ++k, --to) {
+          const int64_t from = to + offset[k];
+          p0[to] = p0[from];
+          p1[to] = p1[from];
+          p2[to] = p2[from];
+        }
+      } else {
+        for (int64_t k = 0; k < count; ++k, --to) {
+          const int64_t from = to + offset[k];
+          for (int64_t ch = 0; ch < x.channels; ++ch) {
+            data[ch * plane + to] = data[ch * plane + from];
+          }
+        }
       }
     }
   }
