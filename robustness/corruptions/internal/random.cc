@@ -93,23 +93,9 @@ struct Lanes {
   alignas(32) uint64_t s[4][4];
 };
 
-uint64_t RotlLane(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
 // One step of lane l: its output, as Random::Next().
 inline uint64_t NextLane(Lanes* lanes, int l) {
-  uint64_t& s0 = lanes->s[0][l];
-  uint64_t& s1 = lanes->s[1][l];
-  uint64_t& s2 = lanes->s[2][l];
-  uint64_t& s3 = lanes->s[3][l];
-  const uint64_t result = RotlLane(s0 + s3, 23) + s0;
-  const uint64_t t = s1 << 17;
-  s2 ^= s0;
-  s3 ^= s1;
-  s1 ^= s2;
-  s0 ^= s3;
-  s2 ^= t;
-  s3 = RotlLane(s3, 45);
-  return result;
+  return Random::Step(lanes->s[0][l], lanes->s[1][l], lanes->s[2][l], lanes->s[3][l]);
 }
 
 // A draw the fast path rejected: its index and its 64 random bits.
@@ -118,28 +104,19 @@ struct Rejected {
   uint64_t r;
 };
 
-// The fast path of one draw, or false (out untouched) where it rejects.
-inline bool ZigguratFast(uint64_t r, const uint64_t* k, const double* w, double mu,
-                         double sigma, float* out) {
-  const int index = static_cast<int>(r & 0xFF);
-  const uint64_t rabs = (r >> 9) & kMantissaMask;
-  if (rabs >= k[index]) return false;
-  double x = static_cast<double>(rabs) * w[index];
-  uint64_t bits;
-  std::memcpy(&bits, &x, sizeof(bits));
-  bits ^= ((r >> 8) & 1) << 63;
-  std::memcpy(&x, &bits, sizeof(bits));
-  *out = static_cast<float>(mu + sigma * x);
-  return true;
-}
-
-// Blocks [0, blocks) of four values: out[4 b + l] from lane l.
-void LanesPortable(Lanes* lanes, const uint64_t* k, const double* w, double mu, double sigma,
-                   float* out, int64_t blocks, std::vector<Rejected>* rejected) {
+// Blocks [0, blocks) of four values: out[4 b + l] from lane l, N(mu, sigma) rounded to float32
+// through Random::NormalFast; its rejections are left to the caller.
+void LanesPortable(Lanes* lanes, double mu, double sigma, float* out, int64_t blocks,
+                   std::vector<Rejected>* rejected) {
   for (int64_t b = 0; b < blocks; ++b) {
     for (int l = 0; l < 4; ++l) {
       const uint64_t r = NextLane(lanes, l);
-      if (!ZigguratFast(r, k, w, mu, sigma, out + 4 * b + l)) rejected->push_back({4 * b + l, r});
+      double x;
+      if (Random::NormalFast(r, &x)) {
+        out[4 * b + l] = static_cast<float>(mu + sigma * x);
+      } else {
+        rejected->push_back({4 * b + l, r});
+      }
     }
   }
 }
@@ -163,9 +140,9 @@ __attribute__((target("avx2"), always_inline)) inline __m256i Xoshiro4Next(__m25
   return r;
 }
 
-// LanesPortable with AVX2: the lanes in four registers, the tables gathered. double(rabs) through
-// the 2^52 exponent trick (exact below 2^52), the sign flipped by xor, then mu + sigma x and
-// the rounding to float32 as in ZigguratFast.
+// LanesPortable with AVX2: the lanes in four registers, the ziggurat's tables (k, w: NormalFast's)
+// gathered. double(rabs) through the 2^52 exponent trick (exact below 2^52), the sign flipped by
+// xor, then mu + sigma x and the rounding to float32 as there.
 __attribute__((target("avx2"))) void LanesAvx2(Lanes* lanes, const uint64_t* k,
                                                 const double* w, double mu, double sigma,
                                                 float* out, int64_t blocks,
@@ -300,12 +277,12 @@ void Random::FillNormalLanesWith(bool avx2, double mu, double sigma, float* out,
   if (avx2) {
     LanesAvx2(&lanes, kZigK, kZigW, mu, sigma, out, blocks, &rejected);
   } else {
-    LanesPortable(&lanes, kZigK, kZigW, mu, sigma, out, blocks, &rejected);
+    LanesPortable(&lanes, mu, sigma, out, blocks, &rejected);
   }
   if (n % 4 != 0) {  // the last, partial block: a whole one drawn, the first n % 4 kept
     float tail[4];
     std::vector<Rejected> tail_rejected;
-    LanesPortable(&lanes, kZigK, kZigW, mu, sigma, tail, 1, &tail_rejected);
+    LanesPortable(&lanes, mu, sigma, tail, 1, &tail_rejected);
     for (int64_t i = 4 * blocks; i < n; ++i) out[i] = tail[i - 4 * blocks];
     for (const Rejected& r : tail_rejected) {
       if (4 * blocks + r.index < n) rejected.push_back({4 * blocks + r.index, r.r});

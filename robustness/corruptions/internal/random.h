@@ -16,15 +16,18 @@ class Random {
  public:
   explicit Random(uint64_t seed);
 
-  uint64_t Next() {
-    const uint64_t result = Rotl(s_[0] + s_[3], 23) + s_[0];
-    const uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = Rotl(s_[3], 45);
+  uint64_t Next() { return Step(s_[0], s_[1], s_[2], s_[3]); }
+  // One xoshiro256++ step of the state words s0..s3: its output. Next()'s arithmetic, also for
+  // the lane-parallel streams of the Fill*Lanes samplers.
+  static uint64_t Step(uint64_t& s0, uint64_t& s1, uint64_t& s2, uint64_t& s3) {
+    const uint64_t result = Rotl(s0 + s3, 23) + s0;
+    const uint64_t t = s1 << 17;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = Rotl(s3, 45);
     return result;
   }
   // U[0, 1): the top 53 bits.
@@ -53,12 +56,18 @@ class Random {
   // Generator uses; ~3 ns a draw, 99% of draws one multiply and one compare).
   double Normal() {
     const uint64_t r = Next();
+    double x;
+    return NormalFast(r, &x) ? x : NormalSlow(r);
+  }
+  // The ziggurat's fast path for the 64 random bits r: true with *x ~ N(0, 1) (the layer from
+  // the low 8 bits, the sign from bit 8, the magnitude from bits 9..60), false (x untouched)
+  // where r falls outside its layer's rectangle and NormalSlow(r) must finish.
+  static bool NormalFast(uint64_t r, double* x) {
     const int index = static_cast<int>(r & 0xFF);
     const uint64_t rabs = (r >> 9) & 0x000FFFFFFFFFFFFFull;
-    if (rabs < kZigK[index]) {
-      return WithSign(static_cast<double>(rabs) * kZigW[index], r >> 8);
-    }
-    return NormalSlow(r);
+    if (rabs >= kZigK[index]) return false;
+    *x = WithSign(static_cast<double>(rabs) * kZigW[index], r >> 8);
+    return true;
   }
   // out[i] ~ N(mu, sigma) rounded to float32, for i < n: Normal()'s ziggurat on four
   // xoshiro256++ lanes seeded from this stream (lane l draws values 4k + l), four at a time; the
