@@ -36,20 +36,13 @@ PlanesF ToPlanesF(const Uint8Image& image, double scale) {
 
 namespace {
 
-// out[i] = uint8(min(clip(x[i], 0, hi) * scale + guard, 255)): the scalar expression in a plain
-// loop, which the compiler vectorises in each clone it is inlined into (its vector-extension
-// conversions to uint8 were element by element). One body for float64 and float32.
+// out[i] = TruncatedLevel(x[i], ...): the scalar expression in a plain loop, which the compiler
+// vectorises in each clone it is inlined into (its vector-extension conversions to uint8 were
+// element by element). One body for float64 and float32.
 template <typename T>
 __attribute__((always_inline)) inline void TruncateLoop(const T* x, int64_t n, T hi, T scale,
                                                         T guard, uint8_t* out) {
-  for (int64_t i = 0; i < n; ++i) {
-    T v = x[i];
-    v = v < T(0) ? T(0) : v;
-    v = hi < v ? hi : v;
-    v = v * scale + guard;
-    v = T(255) < v ? T(255) : v;
-    out[i] = static_cast<uint8_t>(static_cast<int32_t>(v));
-  }
+  for (int64_t i = 0; i < n; ++i) out[i] = TruncatedLevel(x[i], hi, scale, guard);
 }
 
 __attribute__((target_clones("avx512f", "avx2", "default"))) void Truncate(

@@ -51,17 +51,18 @@ Uint8Image Truncate255(const Planes& x);
 Uint8Image TruncateUnit(const PlanesF& x);
 Uint8Image Truncate255(const PlanesF& x);
 
-// TruncateUnit(PlanesF) of one value, for element-wise loops that fuse it (always inlined, so it
-// vectorises in the caller's clones; planes.cc's loop is the same expression). one and scale are
-// 1 and 255 from OpaqueFloat, set before the loop: with them literal, GCC 12 turns the clamps
-// into branches and the loop stays scalar.
+// The truncation of one value, uint8(min(clip(v, 0, hi) * scale + guard, 255)): the expression
+// of every Truncate* above (TruncateUnit: hi 1, scale 255), always inlined so that the loops
+// around it vectorise in their callers' clones. For fused loops of float32 the truncation guard
+// is kTruncationGuardF, and hi and scale come from OpaqueFloat, set before the loop: with them
+// literal, GCC 12 turns the clamps into branches and the loop stays scalar.
 inline constexpr float kTruncationGuardF = 1.0f / (1 << 10);
-__attribute__((always_inline)) inline uint8_t TruncateUnitValue(float v, float one,
-                                                                float scale) {
-  v = v < 0.0f ? 0.0f : v;
-  v = one < v ? one : v;
-  v = v * scale + kTruncationGuardF;
-  v = 255.0f < v ? 255.0f : v;
+template <typename T>
+__attribute__((always_inline)) inline uint8_t TruncatedLevel(T v, T hi, T scale, T guard) {
+  v = v < T(0) ? T(0) : v;
+  v = hi < v ? hi : v;
+  v = v * scale + guard;
+  v = T(255) < v ? T(255) : v;
   return static_cast<uint8_t>(static_cast<int32_t>(v));
 }
 // v, as a value the compiler cannot see through.

@@ -208,13 +208,15 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void SpatterBlend(
   const float one = OpaqueFloat(1.0f), scale = OpaqueFloat(255.0f);
   if (mud) {
     for (int64_t i = 0; i < n; ++i) {
-      out[i] = TruncateUnitValue(UnitOf(in[i]) * (1.0f - m[i]) + m[i] * col, one, scale);
+      out[i] = TruncatedLevel(UnitOf(in[i]) * (1.0f - m[i]) + m[i] * col, one, scale,
+                              kTruncationGuardF);
     }
     return;
   }
   for (int64_t i = 0; i < n; ++i) {
     const float add = m[i] * col;
-    out[i] = TruncateUnitValue(UnitOf(in[i]) + (add < 1.0f ? add : 1.0f), one, scale);
+    out[i] = TruncatedLevel(UnitOf(in[i]) + (add < 1.0f ? add : 1.0f), one, scale,
+                            kTruncationGuardF);
   }
 }
 
