@@ -14,7 +14,7 @@ namespace {
 
 constexpr uint32_t kStraight = 65536, kDiagonal = 91750, kKnight = 143976;
 // OpenCV's DIST_MAX: the value of a pixel no zero pixel reaches, and of the border.
-constexpr uint32_t kUnreached = static_cast<uint32_t>(kChamferUnreached) << 16;
+constexpr uint32_t kUnreached = kChamferUnreachedFixed;
 
 // A copy of a plane with a one-pixel reflect-101 frame: row y, column x of the image at
 // (y + 1) * (width + 2) + x + 1.
@@ -238,29 +238,16 @@ OPENCV_OPS_CLONES void ChamferRowBest(const uint32_t* __restrict r2,
   }
 }
 
-OPENCV_OPS_CLONES void ChamferRowToFloat(const uint32_t* __restrict t, int64_t w,
-                                         float* __restrict d) {
-  for (int64_t x = 0; x < w; ++x) {
-    // Below 2^31: the signed conversion (one instruction on every x86 level).
-    d[x] = static_cast<float>(static_cast<int32_t>(std::min(t[x], kUnreached))) *
-           (1.0f / 65536.0f);
-  }
-}
-
-}  // namespace
-
-namespace {
-
 // min(in[i], cap).
 OPENCV_OPS_CLONES void CapRow(const uint32_t* __restrict in, int64_t n, uint32_t cap,
                               uint32_t* __restrict out) {
   for (int64_t i = 0; i < n; ++i) out[i] = in[i] < cap ? in[i] : cap;
 }
 
-// Both passes; each final row (y from the bottom up, kUnreached-capped 16.16 values) goes to
-// emit(y, row).
-template <typename Emit>
-void ChamferScans(const uint8_t* src, int64_t height, int64_t width, Emit emit) {
+}  // namespace
+
+void ChamferDistance5x5Fixed(const uint8_t* src, int64_t height, int64_t width,
+                             uint32_t* dst) {
   CHECK_GT(height, 0);
   CHECK_GT(width, 0);
   // Two frame rows and columns of kUnreached on every side (paths never leave the image).
@@ -285,23 +272,8 @@ void ChamferScans(const uint8_t* src, int64_t height, int64_t width, Emit emit) 
     uint32_t* cur = row(y);
     ChamferRowBest(row(y + 2), row(y + 1), nullptr, cur, width, best.data());
     MinPlusScan(best.data() + width - 1, width, -1, cur + width - 1);
-    emit(y, static_cast<const uint32_t*>(cur));
+    CapRow(cur, width, kUnreached, dst + y * width);  // each final row, bottom up
   }
-}
-
-}  // namespace
-
-void ChamferDistance5x5(const uint8_t* src, int64_t height, int64_t width, float* dst) {
-  ChamferScans(src, height, width, [&](int64_t y, const uint32_t* row) {
-    ChamferRowToFloat(row, width, dst + y * width);
-  });
-}
-
-void ChamferDistance5x5Fixed(const uint8_t* src, int64_t height, int64_t width,
-                             uint32_t* dst) {
-  ChamferScans(src, height, width, [&](int64_t y, const uint32_t* row) {
-    CapRow(row, width, kUnreached, dst + y * width);
-  });
 }
 
 namespace {
@@ -330,12 +302,6 @@ __attribute__((always_inline)) inline void BoxBlur3x3Rows(const T* __restrict f,
   }
 }
 
-OPENCV_OPS_CLONES void BoxBlurRows(const float* f, int64_t height, int64_t width, double* sums,
-                                   float* dst) {
-  BoxBlur3x3Rows(f, height, width, sums, dst,
-                 [](double sum) { return static_cast<float>(sum * (1.0 / 9.0)); });
-}
-
 OPENCV_OPS_CLONES void BoxBlurRows(const uint8_t* f, int64_t height, int64_t width,
                                    uint16_t* sums, uint8_t* dst) {
   // sum / 9 rounded to nearest (never a tie); sum <= 2295.
@@ -344,21 +310,12 @@ OPENCV_OPS_CLONES void BoxBlurRows(const uint8_t* f, int64_t height, int64_t wid
   });
 }
 
-template <typename T, typename Sum>
-void BoxBlur3x3Of(const T* src, int64_t height, int64_t width, T* dst) {
-  const std::vector<T> f = Framed(src, height, width);
-  std::unique_ptr<Sum[]> sums(new Sum[static_cast<size_t>((height + 2) * width)]);
-  BoxBlurRows(f.data(), height, width, sums.get(), dst);
-}
-
 }  // namespace
 
-void BoxBlur3x3(const float* src, int64_t height, int64_t width, float* dst) {
-  BoxBlur3x3Of<float, double>(src, height, width, dst);
-}
-
 void BoxBlur3x3(const uint8_t* src, int64_t height, int64_t width, uint8_t* dst) {
-  BoxBlur3x3Of<uint8_t, uint16_t>(src, height, width, dst);
+  const std::vector<uint8_t> f = Framed(src, height, width);
+  std::unique_ptr<uint16_t[]> sums(new uint16_t[static_cast<size_t>((height + 2) * width)]);
+  BoxBlurRows(f.data(), height, width, sums.get(), dst);
 }
 
 namespace {

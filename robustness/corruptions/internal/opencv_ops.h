@@ -21,19 +21,16 @@ namespace robustness::corruptions_internal {
 void Canny3x3L1(const uint8_t* src, int64_t height, int64_t width, double low_threshold,
                 double high_threshold, uint8_t* dst);
 
-// cv::distanceTransform(src, dst, DIST_L2, 5): Borgefors' two-pass 5 x 5 chamfer distance to
-// the nearest zero pixel, in OpenCV's 16.16 fixed point (steps 1, 1.4 and 2.1969 rounded to
-// 65536, 91750 and 143976), float32 output in pixels. Pixels outside the image are never a
-// path. An image without zero pixels gets kChamferUnreached everywhere.
-inline constexpr float kChamferUnreached = 8192.0f;  // OpenCV's DIST_MAX x 2^-16
-void ChamferDistance5x5(const uint8_t* src, int64_t height, int64_t width, float* dst);
-// The same distances in OpenCV's 16.16 fixed point, before its conversion to float (which is
-// fixed x 2^-16, exact below 2^24): kChamferUnreachedFixed where no zero pixel is reached.
+// cv::distanceTransform(src, dst, DIST_L2, 5) before its conversion to float: Borgefors'
+// two-pass 5 x 5 chamfer distance to the nearest zero pixel in OpenCV's 16.16 fixed point (steps
+// 1, 1.4 and 2.1969 rounded to 65536, 91750 and 143976); OpenCV's float32 output in pixels is
+// dst x 2^-16, exact (below 2^24). Pixels outside the image are never a path; an image without
+// zero pixels gets kChamferUnreachedFixed (OpenCV's DIST_MAX) everywhere.
 inline constexpr uint32_t kChamferUnreachedFixed = 8192u << 16;
 void ChamferDistance5x5Fixed(const uint8_t* src, int64_t height, int64_t width, uint32_t* dst);
 
 // Spatter's uint8(cv::blur(cv::threshold(dist, cap, cap, THRESH_TRUNC), (3, 3))) (NumPy's
-// truncating astype) for dist = ChamferDistance5x5, from the fixed-point distances in integers:
+// truncating astype) for OpenCV's float distances, from the fixed-point ones in integers:
 // the capped values are k / 65536 with integers k <= cap 65536, their float64 3 x 3 sum K / 65536
 // is exact, and for cap <= 28 the float32 of K / 65536 x (1 / 9) never rounds up to the next
 // integer (K is at least 1 below 589824 j, a relative gap above float32's 2^-24 for j <= 28), so
@@ -41,10 +38,8 @@ void ChamferDistance5x5Fixed(const uint8_t* src, int64_t height, int64_t width, 
 void CappedBlurredDistanceLevels(const uint32_t* fixed, int64_t height, int64_t width, int cap,
                                  uint8_t* dst);
 
-// cv::blur(src, dst, Size(3, 3)) on float32: 3 x 3 sums in float64 (OpenCV's sum type for
-// float input), times 1/9, rounded to float32. In place is allowed.
-void BoxBlur3x3(const float* src, int64_t height, int64_t width, float* dst);
-// The same on uint8: integer sums, rounded to nearest (sum / 9 is never a tie).
+// cv::blur(src, dst, Size(3, 3)) on uint8: integer sums, rounded to nearest (sum / 9 is never a
+// tie). In place is allowed.
 void BoxBlur3x3(const uint8_t* src, int64_t height, int64_t width, uint8_t* dst);
 
 // cv::equalizeHist: the cumulative histogram from the first occupied level, scaled by

@@ -78,18 +78,20 @@ TEST(OpenCvOps, ChamferDistanceEqualsOpenCv) {
       const cv::Mat src = RandomBytes(h, w, &rng, zeros);
       cv::Mat expected;
       cv::distanceTransform(src, expected, cv::DIST_L2, 5);
-      std::vector<float> got(static_cast<size_t>(h * w));
-      ChamferDistance5x5(src.data, h, w, got.data());
+      std::vector<uint32_t> got(static_cast<size_t>(h * w));
+      ChamferDistance5x5Fixed(src.data, h, w, got.data());
       for (int i = 0; i < h * w; ++i) {
-        ASSERT_EQ(got[i], expected.ptr<float>()[i]) << h << "x" << w << " zeros " << zeros << " at " << i;
+        // OpenCV's float output is its fixed-point distance x 2^-16, exactly.
+        ASSERT_EQ(static_cast<float>(got[i]) * (1.0f / 65536.0f), expected.ptr<float>()[i])
+            << h << "x" << w << " zeros " << zeros << " at " << i;
       }
     }
   }
 }
 
-// The fixed-point distances are the float ones times 2^16; spatter's capped, blurred, truncated
-// levels from them equal the OpenCV chain (threshold TRUNC, blur, NumPy's truncating astype),
-// for every cap the function takes, on sparse and dense zeros.
+// Spatter's capped, blurred, truncated levels from the fixed-point distances equal the OpenCV
+// chain (threshold TRUNC, blur, NumPy's truncating astype), for every cap the function takes, on
+// sparse and dense zeros.
 TEST(OpenCvOps, DistanceLevelsEqualTheOpenCvChain) {
   std::mt19937 rng(7);
   for (auto [h, w] : Sizes()) {
@@ -120,20 +122,6 @@ TEST(OpenCvOps, DistanceLevelsEqualTheOpenCvChain) {
         }
       }
     }
-  }
-}
-
-TEST(OpenCvOps, FloatBoxBlurEqualsOpenCv) {
-  std::mt19937 rng(2);
-  std::uniform_int_distribution<int> steps(0, 20 * 65536);
-  for (auto [h, w] : Sizes()) {
-    cv::Mat src(h, w, CV_32F);
-    for (int i = 0; i < h * w; ++i) src.ptr<float>()[i] = steps(rng) / 65536.0f;
-    cv::Mat expected;
-    cv::blur(src, expected, cv::Size(3, 3));
-    std::vector<float> got(static_cast<size_t>(h * w));
-    BoxBlur3x3(src.ptr<float>(), h, w, got.data());
-    for (int i = 0; i < h * w; ++i) ASSERT_EQ(got[i], expected.ptr<float>()[i]) << h << "x" << w << " " << i;
   }
 }
 
