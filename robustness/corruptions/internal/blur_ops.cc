@@ -299,7 +299,7 @@ Uint8Image GlassBlur(const Uint8Image& x, const Params& p, Random* random) {
   // the same draws and the same visits, without the stream's serial arithmetic between a copy's
   // store and the next copy's load.
   thread_local std::vector<int32_t> offsets;
-  offsets.resize(static_cast<size_t>(std::max<int64_t>(w, 0)));
+  offsets.resize(static_cast<size_t>(w));
   int32_t* offset = offsets.data();
   for (int it = 0; it < iterations; ++it) {
     for (int64_t r = h - delta; r > delta; --r) {

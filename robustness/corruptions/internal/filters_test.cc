@@ -73,8 +73,6 @@ TEST(Filters, TruncateEqualsTheScalarDefinition) {
   }
 }
 
-// The float32 kernels, whichever clone the CPU picks (AVX-512, AVX2 or the baseline), give the
-// scalar loop's bits: the same terms in the same order, no FMA (-ffp-contract=off).
 // ToPlanesF's u / 255 (the float64 product rounded once to float32) is spatter's float32
 // quotient (NumPy's np.array(x, np.float32) / 255.) for every grey level.
 TEST(Filters, ScaledGreyLevelsAreTheFloat32Quotients) {
@@ -84,6 +82,8 @@ TEST(Filters, ScaledGreyLevelsAreTheFloat32Quotients) {
   }
 }
 
+// The float32 kernels, whichever clone the CPU picks (AVX-512, AVX2 or the baseline), give the
+// scalar loop's bits: the same terms in the same order, no FMA (-ffp-contract=off).
 TEST(Filters, FloatSumsOfShiftedRowsEqualTheScalarSumsBitForBit) {
   constexpr int kRadius = 4, kTaps = 2 * kRadius + 1, kN = 64 * 2 + 16 + 8 + 5;
   std::vector<float> data(kTaps * 200);

@@ -606,8 +606,8 @@ void RoundTripPlanes(std::initializer_list<BlockPlane*> planes, const QuantPlan&
   }
 }
 
-// The per-row pixel loops, each a plain loop GCC vectorises, cloned like the blocks; with AVX2
-// they only finish what the AVX2 rows below leave (rows narrower than one step).
+// The per-row pixel loops, each a plain loop GCC vectorises, cloned like the blocks; where the
+// CPU has AVX2 they only finish what the SIMD rows above leave (rows narrower than one step).
 #define JPEG_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 
 // jccolor.c rgb_ycc_convert (16-bit fixed point; Cb, Cr rounded by 1/2 - epsilon), one row of
@@ -656,12 +656,16 @@ JPEG_CLONES void DownsampleRowFrom(int64_t j0, const uint8_t* __restrict r0,
 // jdsample.c h2v2_fancy_upsample for one output row: column sums 3 near + far, then 3/4 and
 // 1/4 of the neighbouring sums, bias 8 on even and 7 on odd outputs; the first and last
 // columns use their own sum as the missing neighbour. n >= 2 input columns, 2 n outputs.
-// sum_from / out_from: where the AVX2 steps stopped (0 and 1 without them).
-JPEG_CLONES void FancyUpsampleRowFrom(int64_t sum_from, int64_t out_from,
-                                      const uint8_t* __restrict near,
-                                      const uint8_t* __restrict far, int64_t n,
-                                      int16_t* __restrict sum, uint8_t* __restrict out) {
-  for (int64_t j = sum_from; j < n; ++j) sum[j] = static_cast<int16_t>(3 * near[j] + far[j]);
+// In two halves: the column sums from j0 on, then the outputs from the sums, the interior from
+// j = out_from on (where the SIMD rows stopped; 1 without them).
+JPEG_CLONES void ColumnSumsFrom(int64_t j0, const uint8_t* __restrict near,
+                                const uint8_t* __restrict far, int64_t n,
+                                int16_t* __restrict sum) {
+  for (int64_t j = j0; j < n; ++j) sum[j] = static_cast<int16_t>(3 * near[j] + far[j]);
+}
+
+JPEG_CLONES void UpsampleFromSums(int64_t out_from, const int16_t* __restrict sum, int64_t n,
+                                  uint8_t* __restrict out) {
   out[0] = static_cast<uint8_t>((4 * sum[0] + 8) >> 4);
   out[1] = static_cast<uint8_t>((3 * sum[0] + sum[1] + 7) >> 4);
   for (int64_t j = out_from; j + 1 < n; ++j) {
@@ -724,14 +728,12 @@ void DownsampleRow(const uint8_t* r0, const uint8_t* r1, int64_t n, uint8_t* out
 
 void FancyUpsampleRow(const uint8_t* near, const uint8_t* far, int64_t n, int16_t* sum,
                       uint8_t* out) {
-  int64_t sums_done = 0, outputs_done = 1;
+  int64_t sums_done = 0;
   JPEG_SIMD_ROW(sums_done, 0, ColumnSums(near, far, n, sum));
-  if (sums_done > 0) {  // the SIMD rows need every sum first
-    for (int64_t j = sums_done; j < n; ++j) sum[j] = static_cast<int16_t>(3 * near[j] + far[j]);
-    sums_done = n;
-    JPEG_SIMD_ROW(outputs_done, 1, UpsampleInterior(sum, n, out));
-  }
-  FancyUpsampleRowFrom(sums_done, outputs_done, near, far, n, sum, out);
+  ColumnSumsFrom(sums_done, near, far, n, sum);  // every sum before any output
+  int64_t outputs_done = 1;
+  JPEG_SIMD_ROW(outputs_done, 1, UpsampleInterior(sum, n, out));
+  UpsampleFromSums(outputs_done, sum, n, out);
 }
 
 void YccToRgbRow(const uint8_t* y, const uint8_t* cb, const uint8_t* cr, int64_t n, uint8_t* r,
