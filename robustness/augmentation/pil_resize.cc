@@ -18,6 +18,9 @@
 namespace robustness {
 namespace {
 
+// Tests only: false keeps every pass on its SSE2 form.
+std::atomic<bool> g_avx2_allowed{true};
+
 // Fixed point of Resample.c: 32 bits - 8 (pixel) - 2 (headroom for negative lobes).
 constexpr int kPrecisionBits = 32 - 8 - 2;
 
@@ -224,7 +227,6 @@ __attribute__((target("avx2"))) void ResampleOneRowAvx2(const uint8_t* base, int
 // out[i][x] = Clip8(sum_j in[first_i + j][x] * k_i[j]) for i in [0, n), x in [0, width): one
 // resampling pass along the slow axis of a row-major `in` with rows of `width` values, vectorised
 // over x (every x shares the weights).
-std::atomic<bool> g_avx2_allowed{true};
 
 void ResampleRows(const uint8_t* in, int64_t width, const Coefficients& c, int64_t first_offset,
                   int64_t n, uint8_t* out) {
@@ -247,13 +249,14 @@ void ResampleRows(const uint8_t* in, int64_t width, const Coefficients& c, int64
   }
 }
 
-// out[x][y] = in[y][x] for a rows x cols block: 8 x 8 blocks with SSE2 byte shuffles, the ragged
-// edges one byte at a time.
-void Transpose(const uint8_t* in, int64_t rows, int64_t cols, uint8_t* out) {
-  int64_t y0 = 0;
+// out[x][y] = in[y][x] for y in [y_begin, y_end), x in [x_begin, cols) of a rows x cols `in`
+// (out is cols x rows): 8 x 8 blocks with SSE2 byte shuffles, the ragged edges one byte at a time.
+void TransposeSse2(const uint8_t* in, int64_t rows, int64_t cols, int64_t y_begin, int64_t y_end,
+                   int64_t x_begin, uint8_t* out) {
+  int64_t y0 = y_begin;
 #if defined(__SSE2__)
-  for (; y0 + 8 <= rows; y0 += 8) {
-    int64_t x0 = 0;
+  for (; y0 + 8 <= y_end; y0 += 8) {
+    int64_t x0 = x_begin;
     for (; x0 + 8 <= cols; x0 += 8) {
       __m128i r[8];
       for (int k = 0; k < 8; ++k) {
@@ -277,9 +280,74 @@ void Transpose(const uint8_t* in, int64_t rows, int64_t cols, uint8_t* out) {
     }
   }
 #endif
-  for (; y0 < rows; ++y0) {
-    for (int64_t x = 0; x < cols; ++x) out[x * rows + y0] = in[y0 * cols + x];
+  for (; y0 < y_end; ++y0) {
+    for (int64_t x = x_begin; x < cols; ++x) out[x * rows + y0] = in[y0 * cols + x];
   }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// The 16 x 32 block at `in` (rows `in_stride` apart) to the 32 x 16 block at `out` (rows
+// `out_stride` apart): each 128-bit lane transposes one 16 x 16 half in four rounds of unpacks
+// (bytes, then 2, 4 and 8 byte units of the row pairs, quads and octets), after which vector c
+// holds input column c (low lane) and column 16 + c (high lane) of all 16 rows.
+__attribute__((target("avx2"))) void Transpose16x32Avx2(const uint8_t* in, int64_t in_stride,
+                                                        uint8_t* out, int64_t out_stride) {
+  __m256i a[16], b[16];
+  for (int k = 0; k < 16; ++k) {
+    a[k] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + k * in_stride));
+  }
+  // b[2 i], b[2 i + 1]: columns 0..7, 8..15 of rows 2 i, 2 i + 1 as byte pairs.
+  for (int i = 0; i < 8; ++i) {
+    b[2 * i] = _mm256_unpacklo_epi8(a[2 * i], a[2 * i + 1]);
+    b[2 * i + 1] = _mm256_unpackhi_epi8(a[2 * i], a[2 * i + 1]);
+  }
+  // a[4 j + q]: columns 4 q .. 4 q + 3 of rows 4 j .. 4 j + 3.
+  for (int j = 0; j < 4; ++j) {
+    a[4 * j] = _mm256_unpacklo_epi16(b[4 * j], b[4 * j + 2]);
+    a[4 * j + 1] = _mm256_unpackhi_epi16(b[4 * j], b[4 * j + 2]);
+    a[4 * j + 2] = _mm256_unpacklo_epi16(b[4 * j + 1], b[4 * j + 3]);
+    a[4 * j + 3] = _mm256_unpackhi_epi16(b[4 * j + 1], b[4 * j + 3]);
+  }
+  // b[8 m + t]: columns 2 t, 2 t + 1 of rows 8 m .. 8 m + 7.
+  for (int m = 0; m < 2; ++m) {
+    for (int q = 0; q < 4; ++q) {
+      b[8 * m + 2 * q] = _mm256_unpacklo_epi32(a[8 * m + q], a[8 * m + 4 + q]);
+      b[8 * m + 2 * q + 1] = _mm256_unpackhi_epi32(a[8 * m + q], a[8 * m + 4 + q]);
+    }
+  }
+  // a[c]: column c of rows 0 .. 15.
+  for (int t = 0; t < 8; ++t) {
+    a[2 * t] = _mm256_unpacklo_epi64(b[t], b[8 + t]);
+    a[2 * t + 1] = _mm256_unpackhi_epi64(b[t], b[8 + t]);
+  }
+  for (int c = 0; c < 16; ++c) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + c * out_stride),
+                     _mm256_castsi256_si128(a[c]));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + (16 + c) * out_stride),
+                     _mm256_extracti128_si256(a[c], 1));
+  }
+}
+#endif
+
+// out[x][y] = in[y][x] for a rows x cols `in`: 16 x 32 blocks with AVX2 where the CPU has it
+// (and tests allow it), the rest (a right strip narrower than 32 and a bottom strip lower than
+// 16) by TransposeSse2. Exact either way.
+void Transpose(const uint8_t* in, int64_t rows, int64_t cols, uint8_t* out) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool kHasAvx2 = __builtin_cpu_supports("avx2");
+  if (kHasAvx2 && g_avx2_allowed.load(std::memory_order_relaxed) && rows >= 16 && cols >= 32) {
+    const int64_t rows16 = rows - rows % 16, cols32 = cols - cols % 32;
+    for (int64_t y0 = 0; y0 < rows16; y0 += 16) {
+      for (int64_t x0 = 0; x0 < cols32; x0 += 32) {
+        Transpose16x32Avx2(in + y0 * cols + x0, cols, out + x0 * rows + y0, rows);
+      }
+    }
+    TransposeSse2(in, rows, cols, 0, rows16, cols32, out);  // the right strip
+    TransposeSse2(in, rows, cols, rows16, rows, 0, out);    // the bottom strip
+    return;
+  }
+#endif
+  TransposeSse2(in, rows, cols, 0, rows, 0, out);
 }
 
 }  // namespace

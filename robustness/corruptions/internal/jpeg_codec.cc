@@ -410,6 +410,8 @@ SIMD_INLINE V AddSat16(V a, V b) { return _mm256_adds_epi16(a, b); }
 SIMD_INLINE V Add32(V a, V b) { return _mm256_add_epi32(a, b); }
 SIMD_INLINE V Sub32(V a, V b) { return _mm256_sub_epi32(a, b); }
 SIMD_INLINE V Madd16(V a, V b) { return _mm256_madd_epi16(a, b); }
+SIMD_INLINE V MaddAcc16(V acc, V a, V b) { return _mm256_add_epi32(acc, _mm256_madd_epi16(a, b)); }
+constexpr bool kFusedMaddAdd = false;
 SIMD_INLINE V MaddUbs16(V a, V b) { return _mm256_maddubs_epi16(a, b); }
 SIMD_INLINE V MulhiU16(V a, V b) { return _mm256_mulhi_epu16(a, b); }
 SIMD_INLINE V MulhiS16(V a, V b) { return _mm256_mulhi_epi16(a, b); }
@@ -443,14 +445,22 @@ SIMD_INLINE void StoreBytes(V x, uint8_t* p) {
   _mm_storeu_si128(reinterpret_cast<__m128i*>(p),
                    _mm_packus_epi16(_mm256_castsi256_si128(x), _mm256_extracti128_si256(x, 1)));
 }
+// The blocks of one RoundTripBlocks call: block i's row r at blocks[i] + r stride.
+struct BlockRows {
+  uint8_t* const* blocks;
+  int64_t stride;
+};
+SIMD_INLINE BlockRows PrepareBlockRows(uint8_t* const* blocks, int64_t stride) {
+  return {blocks, stride};
+}
 // Row r of 16 blocks -> row[c], column c of the blocks in block order (not level-shifted).
-SIMD_INLINE void LoadBlockRow(uint8_t* const* blocks, int64_t stride, int r, V* row) {
+SIMD_INLINE void LoadBlockRow(const BlockRows& rows, int r, V* row) {
   __m128i cols[8];
-  TransposeRowIn(blocks, stride, r, cols);
+  TransposeRowIn(rows.blocks, rows.stride, r, cols);
   for (int c = 0; c < 8; ++c) row[c] = _mm256_cvtepu8_epi16(cols[c]);
 }
 // The inverse, through Narrow's range limit: saturate to -128..127, then add 128.
-SIMD_INLINE void StoreBlockRow(const V* row, uint8_t* const* blocks, int64_t stride, int r) {
+SIMD_INLINE void StoreBlockRow(const V* row, const BlockRows& rows, int r) {
   const __m128i flip = _mm_set1_epi8(static_cast<char>(0x80));
   __m128i k[8];
   for (int c = 0; c < 8; ++c) {
@@ -458,7 +468,7 @@ SIMD_INLINE void StoreBlockRow(const V* row, uint8_t* const* blocks, int64_t str
         _mm_packs_epi16(_mm256_castsi256_si128(row[c]), _mm256_extracti128_si256(row[c], 1)),
         flip);
   }
-  TransposeRowOut(k, blocks, stride, r);
+  TransposeRowOut(k, rows.blocks, rows.stride, r);
 }
 #include "robustness/corruptions/internal/jpeg_simd.inc"
 #pragma GCC pop_options
@@ -475,6 +485,8 @@ SIMD_INLINE V AddSat16(V a, V b) { return _mm512_adds_epi16(a, b); }
 SIMD_INLINE V Add32(V a, V b) { return _mm512_add_epi32(a, b); }
 SIMD_INLINE V Sub32(V a, V b) { return _mm512_sub_epi32(a, b); }
 SIMD_INLINE V Madd16(V a, V b) { return _mm512_madd_epi16(a, b); }
+SIMD_INLINE V MaddAcc16(V acc, V a, V b) { return _mm512_add_epi32(acc, _mm512_madd_epi16(a, b)); }
+constexpr bool kFusedMaddAdd = false;
 SIMD_INLINE V MaddUbs16(V a, V b) { return _mm512_maddubs_epi16(a, b); }
 SIMD_INLINE V MulhiU16(V a, V b) { return _mm512_mulhi_epu16(a, b); }
 SIMD_INLINE V MulhiS16(V a, V b) { return _mm512_mulhi_epi16(a, b); }
@@ -511,8 +523,17 @@ SIMD_INLINE void StoreBytes(V x, uint8_t* p) {
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(p),
                       _mm512_cvtusepi16_epi8(_mm512_max_epi16(x, _mm512_setzero_si512())));
 }
+struct BlockRows {
+  uint8_t* const* blocks;
+  int64_t stride;
+};
+SIMD_INLINE BlockRows PrepareBlockRows(uint8_t* const* blocks, int64_t stride) {
+  return {blocks, stride};
+}
 // Row r of 32 blocks (two groups of 16) -> row[c].
-SIMD_INLINE void LoadBlockRow(uint8_t* const* blocks, int64_t stride, int r, V* row) {
+SIMD_INLINE void LoadBlockRow(const BlockRows& rows, int r, V* row) {
+  uint8_t* const* blocks = rows.blocks;
+  const int64_t stride = rows.stride;
   __m128i first[8], second[8];
   TransposeRowIn(blocks, stride, r, first);
   TransposeRowIn(blocks + 16, stride, r, second);
@@ -522,7 +543,9 @@ SIMD_INLINE void LoadBlockRow(uint8_t* const* blocks, int64_t stride, int r, V* 
   }
 }
 // The inverse, through Narrow's range limit (vpmovswb saturates signed, then add 128).
-SIMD_INLINE void StoreBlockRow(const V* row, uint8_t* const* blocks, int64_t stride, int r) {
+SIMD_INLINE void StoreBlockRow(const V* row, const BlockRows& rows, int r) {
+  uint8_t* const* blocks = rows.blocks;
+  const int64_t stride = rows.stride;
   const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
   __m128i first[8], second[8];
   for (int c = 0; c < 8; ++c) {
@@ -536,16 +559,138 @@ SIMD_INLINE void StoreBlockRow(const V* row, uint8_t* const* blocks, int64_t str
 #include "robustness/corruptions/internal/jpeg_simd.inc"
 #pragma GCC pop_options
 }  // namespace avx512
+
+// AVX-512BW's operations (the using-directive) with VNNI's vpdpwssd for MaddAcc16 (the kernels
+// take their fused forms, kFusedMaddAdd: the same integers in fewer instructions) and VBMI's
+// byte permutes for the block rows.
+namespace avx512vnni {
+#pragma GCC push_options
+#pragma GCC target("avx512bw,avx512vnni,avx512vbmi")
+using namespace avx512;  // NOLINT(build/namespaces): V and the operations
+constexpr int kLanes = avx512::kLanes;  // the portable kernels' kLanes would be ambiguous
+SIMD_INLINE V MaddAcc16(V acc, V a, V b) { return _mm512_dpwssd_epi32(acc, a, b); }
+constexpr bool kFusedMaddAdd = true;
+
+// Block rows from whole 64-byte rows: RoundTripPlanes lists blocks in raster order, so a group of
+// 8 (lanes 8 q .. 8 q + 7) is one run of adjacent blocks (row r of all 8 is 64 contiguous bytes)
+// or, where a block row ends inside the group, two runs: two masked loads (stores) give the
+// group's row r, its 8 blocks' bytes in qwords. Groups of more runs (planes under 8 blocks wide,
+// the repeated last block that pads the list) take AVX-512BW's transposes for the whole call.
+struct BlockRows {
+  uint8_t* const* blocks;
+  int64_t stride;
+  bool runs;  // every group is one or two runs
+  // Addresses as integers (run two's base, moved back so that qword j is at second + 8 j, may
+  // lie before its plane; the masks keep every access inside the runs).
+  uintptr_t first[4], second[4];
+  __mmask8 first_mask[4];  // run one's lanes; run two has the others
+};
+SIMD_INLINE BlockRows PrepareBlockRows(uint8_t* const* blocks, int64_t stride) {
+  BlockRows rows{blocks, stride, true, {}, {}, {}};
+  for (int q = 0; q < 4 && rows.runs; ++q) {
+    uint8_t* const* g = blocks + 8 * q;
+    int k = 1;
+    while (k < 8 && g[k] == g[0] + 8 * k) ++k;
+    rows.first[q] = reinterpret_cast<uintptr_t>(g[0]);
+    rows.first_mask[q] = static_cast<__mmask8>((1u << k) - 1);
+    rows.second[q] = k < 8 ? reinterpret_cast<uintptr_t>(g[k]) - 8 * k : rows.first[q];
+    for (int j = k + 1; j < 8; ++j) rows.runs = rows.runs && g[j] == g[k] + 8 * (j - k);
+  }
+  return rows;
+}
+// out byte 8 c + j = in byte 8 j + c: an 8 x 8 byte transpose of each zmm (its own inverse).
+SIMD_INLINE __m512i TransposeBytes8x8(__m512i x) {
+  alignas(64) static constexpr uint8_t kIndex[64] = {
+      0, 8,  16, 24, 32, 40, 48, 56, 1, 9,  17, 25, 33, 41, 49, 57, 2, 10, 18, 26, 34, 42,
+      50, 58, 3, 11, 19, 27, 35, 43, 51, 59, 4, 12, 20, 28, 36, 44, 52, 60, 5, 13, 21, 29,
+      37, 45, 53, 61, 6, 14, 22, 30, 38, 46, 54, 62, 7, 15, 23, 31, 39, 47, 55, 63};
+  return _mm512_permutexvar_epi8(_mm512_load_si512(kIndex), x);
+}
+SIMD_INLINE __m512i Qwords(int a0, int a1, int a2, int a3, int a4, int a5, int a6, int a7) {
+  return _mm512_set_epi64(a7, a6, a5, a4, a3, a2, a1, a0);
+}
+// Row r of 32 blocks -> row[c] (column c of the blocks in block order).
+SIMD_INLINE void LoadBlockRow(const BlockRows& rows, int r, V* row) {
+  if (!rows.runs) {
+    avx512::LoadBlockRow(avx512::BlockRows{rows.blocks, rows.stride}, r, row);
+    return;
+  }
+  const uintptr_t offset = static_cast<uintptr_t>(r * rows.stride);
+  __m512i g[4];  // g[q] qword c: column c of blocks 8 q .. 8 q + 7
+  for (int q = 0; q < 4; ++q) {
+    const __m512i bytes = _mm512_mask_loadu_epi64(
+        _mm512_maskz_loadu_epi64(rows.first_mask[q],
+                                 reinterpret_cast<const void*>(rows.first[q] + offset)),
+        static_cast<__mmask8>(~rows.first_mask[q]),
+        reinterpret_cast<const void*>(rows.second[q] + offset));
+    g[q] = TransposeBytes8x8(bytes);
+  }
+  // a: columns 0..3 of groups 0 and 1 alternating, b: 4..7; c, d the same of groups 2 and 3.
+  const __m512i low = Qwords(0, 8, 1, 9, 2, 10, 3, 11), high = Qwords(4, 12, 5, 13, 6, 14, 7, 15);
+  const __m512i a = _mm512_permutex2var_epi64(g[0], low, g[1]);
+  const __m512i b = _mm512_permutex2var_epi64(g[0], high, g[1]);
+  const __m512i c = _mm512_permutex2var_epi64(g[2], low, g[3]);
+  const __m512i d = _mm512_permutex2var_epi64(g[2], high, g[3]);
+  // Two columns of all 32 blocks each: (0, 1), (2, 3) from a, c; (4, 5), (6, 7) from b, d.
+  const __m512i even = Qwords(0, 1, 8, 9, 2, 3, 10, 11), odd = Qwords(4, 5, 12, 13, 6, 7, 14, 15);
+  const __m512i pairs[4] = {
+      _mm512_permutex2var_epi64(a, even, c), _mm512_permutex2var_epi64(a, odd, c),
+      _mm512_permutex2var_epi64(b, even, d), _mm512_permutex2var_epi64(b, odd, d)};
+  for (int k = 0; k < 4; ++k) {
+    row[2 * k] = _mm512_cvtepu8_epi16(_mm512_castsi512_si256(pairs[k]));
+    row[2 * k + 1] = _mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(pairs[k], 1));
+  }
+}
+// The inverse, through Narrow's range limit (vpmovswb saturates signed, then add 128).
+SIMD_INLINE void StoreBlockRow(const V* row, const BlockRows& rows, int r) {
+  if (!rows.runs) {
+    avx512::StoreBlockRow(row, avx512::BlockRows{rows.blocks, rows.stride}, r);
+    return;
+  }
+  const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
+  __m512i pairs[4];  // columns 2 k, 2 k + 1 of the 32 blocks
+  for (int k = 0; k < 4; ++k) {
+    const __m256i lo = _mm256_xor_si256(_mm512_cvtsepi16_epi8(row[2 * k]), flip);
+    const __m256i hi = _mm256_xor_si256(_mm512_cvtsepi16_epi8(row[2 * k + 1]), flip);
+    pairs[k] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+  }
+  // a: columns 0..3 of group 0 then group 1; b: columns 4..7; c, d: groups 2 and 3.
+  const __m512i front = Qwords(0, 4, 8, 12, 1, 5, 9, 13), back = Qwords(2, 6, 10, 14, 3, 7, 11, 15);
+  const __m512i a = _mm512_permutex2var_epi64(pairs[0], front, pairs[1]);
+  const __m512i b = _mm512_permutex2var_epi64(pairs[2], front, pairs[3]);
+  const __m512i c = _mm512_permutex2var_epi64(pairs[0], back, pairs[1]);
+  const __m512i d = _mm512_permutex2var_epi64(pairs[2], back, pairs[3]);
+  const __m512i first = Qwords(0, 1, 2, 3, 8, 9, 10, 11), second = Qwords(4, 5, 6, 7, 12, 13, 14, 15);
+  const __m512i g[4] = {
+      _mm512_permutex2var_epi64(a, first, b), _mm512_permutex2var_epi64(a, second, b),
+      _mm512_permutex2var_epi64(c, first, d), _mm512_permutex2var_epi64(c, second, d)};
+  const uintptr_t offset = static_cast<uintptr_t>(r * rows.stride);
+  for (int q = 0; q < 4; ++q) {
+    const __m512i bytes = TransposeBytes8x8(g[q]);  // qword j: row r of block 8 q + j
+    _mm512_mask_storeu_epi64(reinterpret_cast<void*>(rows.first[q] + offset),
+                             rows.first_mask[q], bytes);
+    _mm512_mask_storeu_epi64(reinterpret_cast<void*>(rows.second[q] + offset),
+                             static_cast<__mmask8>(~rows.first_mask[q]), bytes);
+  }
+}
+#include "robustness/corruptions/internal/jpeg_simd.inc"
+#pragma GCC pop_options
+}  // namespace avx512vnni
 #endif  // __x86_64__ && __GNUC__
 
-// Which kernels run: 0 portable, 1 AVX2 (16 blocks / pixels a step), 2 AVX-512BW (32).
-std::atomic<int> g_jpeg_simd_limit{2};
+// Which kernels run: 0 portable, 1 AVX2 (16 blocks / pixels a step), 2 AVX-512BW (32), 3
+// AVX-512BW with VNNI and VBMI (32).
+std::atomic<int> g_jpeg_simd_limit{3};
 
 int JpegSimdLevel() {
 #if defined(__x86_64__) && defined(__GNUC__)
-  static const int kSupported = __builtin_cpu_supports("avx512bw") ? 2
-                                : __builtin_cpu_supports("avx2")   ? 1
-                                                                   : 0;
+  static const int kSupported =
+      __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni") &&
+              __builtin_cpu_supports("avx512vbmi")
+          ? 3
+      : __builtin_cpu_supports("avx512bw")                                       ? 2
+      : __builtin_cpu_supports("avx2")                                           ? 1
+                                                                                 : 0;
   return std::min(kSupported, g_jpeg_simd_limit.load(std::memory_order_relaxed));
 #else
   return 0;
@@ -590,8 +735,12 @@ void RoundTripPlanes(std::initializer_list<BlockPlane*> planes, const QuantPlan&
   const int level = JpegSimdLevel();
   for (size_t i = 0; i < blocks.size();) {
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (level == 2 && i + 32 <= blocks.size()) {  // a last 16 goes to AVX2
-      avx512::RoundTripBlocks(blocks.data() + i, stride, plan);
+    if (level >= 2 && i + 32 <= blocks.size()) {  // a last 16 goes to AVX2
+      if (level == 3) {
+        avx512vnni::RoundTripBlocks(blocks.data() + i, stride, plan);
+      } else {
+        avx512::RoundTripBlocks(blocks.data() + i, stride, plan);
+      }
       i += 32;
       continue;
     }
@@ -699,10 +848,11 @@ JPEG_CLONES void YccToRgbRowFrom(int64_t x0, const uint8_t* __restrict y,
 // The row kernels: the widest SIMD steps the row takes (AVX-512BW rows are at least 32 wide,
 // AVX2 rows 16), the portable loop for the rest.
 #if defined(__x86_64__) && defined(__GNUC__)
-#define JPEG_SIMD_ROW(done, none, call)            \
-  do {                                             \
-    const int level = JpegSimdLevel();             \
-    if (level >= 2) done = avx512::call;           \
+#define JPEG_SIMD_ROW(done, none, call)                \
+  do {                                                 \
+    const int level = JpegSimdLevel();                 \
+    if (level == 3) done = avx512vnni::call;           \
+    if (level == 2) done = avx512::call;               \
     if (level >= 1 && done == none) done = avx2::call; \
   } while (false)
 #else
@@ -747,7 +897,7 @@ void YccToRgbRow(const uint8_t* y, const uint8_t* cb, const uint8_t* cr, int64_t
 }  // namespace
 
 void SetJpegSimdForTesting(int limit) {
-  CHECK(limit >= 0 && limit <= 2) << limit;
+  CHECK(limit >= 0 && limit <= 3) << limit;
   g_jpeg_simd_limit.store(limit, std::memory_order_relaxed);
 }
 

@@ -27,9 +27,9 @@ inline constexpr int64_t kFastJpegMinRgbWidth = 5;
 bool FastJpegApplies(const Uint8Image& image, int quality);
 Uint8Image FastJpegRoundTrip(const Uint8Image& image, int quality);
 
-// Tests only: the widest kernels FastJpegRoundTrip may take, 2 AVX-512BW (the default), 1 AVX2,
-// 0 the portable int32 / clone kernels; the machine's support caps it. Every level computes the
-// same bits, and jpeg_codec_test compares each with libjpeg.
+// Tests only: the widest kernels FastJpegRoundTrip may take, 3 AVX-512BW with VNNI (the
+// default), 2 AVX-512BW, 1 AVX2, 0 the portable int32 / clone kernels; the machine's support caps
+// it. Every level computes the same bits, and jpeg_codec_test compares each with libjpeg.
 void SetJpegSimdForTesting(int limit);
 
 // FastJpegRoundTrip where it applies, LibjpegRoundTrip otherwise.

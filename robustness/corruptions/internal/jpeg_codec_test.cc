@@ -38,15 +38,15 @@ Uint8Image TestImage(int64_t c, int64_t h, int64_t w, bool noise, uint32_t seed)
   return image;
 }
 
-// Every kernel the machine has: AVX-512BW (32 lanes), AVX2 (16 lanes), portable int32 (a level
-// the machine lacks runs the next one down again).
+// Every kernel the machine has: AVX-512BW with VNNI and without (32 lanes), AVX2 (16 lanes),
+// portable int32 (a level the machine lacks runs the next one down again).
 void ExpectSameAsLibjpeg(const Uint8Image& image, int quality, const std::string& what) {
   const absl::StatusOr<Uint8Image> expected = LibjpegRoundTrip(image, quality);
   ASSERT_TRUE(expected.ok()) << expected.status();
-  for (int level : {2, 1, 0}) {
+  for (int level : {3, 2, 1, 0}) {
     SetJpegSimdForTesting(level);
     const Uint8Image got = FastJpegRoundTrip(image, quality);
-    SetJpegSimdForTesting(2);
+    SetJpegSimdForTesting(3);
     ASSERT_EQ(got.data.size(), expected->data.size()) << what;
     int64_t differing = 0, first = -1;
     for (size_t i = 0; i < got.data.size(); ++i) {
@@ -109,12 +109,13 @@ TEST(FastJpeg, BitExactWithLibjpegAtEverySmallSize) {
   }
 }
 
-// The imagecorruptions qualities (25, 18, 15, 10, 7) and others, at the benchmark's sizes and
-// odd sizes around 224.
+// The imagecorruptions qualities (25, 18, 15, 10, 7) and others, at the benchmark's sizes, odd
+// sizes around 224, and widths whose planes are 8 blocks wide (64: luma; 128: chroma) or wider
+// (520), where the VBMI kernels read block rows as runs of adjacent blocks.
 TEST(FastJpeg, BitExactWithLibjpegAtTheCorruptionsQualities) {
   for (int quality : {1, 7, 10, 15, 18, 25, 50, 75, 90, 95, 100}) {
     for (auto [h, w] : {std::pair<int64_t, int64_t>{28, 28}, {32, 32}, {224, 224}, {223, 225},
-                        {64, 17}}) {
+                        {64, 17}, {40, 64}, {17, 128}, {24, 520}}) {
       for (int64_t c : {1, 3}) {
         for (bool noise : {false, true}) {
           ExpectSameAsLibjpeg(TestImage(c, h, w, noise, static_cast<uint32_t>(quality)), quality,
