@@ -51,6 +51,9 @@ absl::StatusOr<Uint8Image> Frost(const Uint8Image& x, const Params& p, const OpC
 Uint8Image Fog(const Uint8Image& x, const Params& p, const OpContext& context, Random* random);
 Uint8Image Brightness(const Uint8Image& x, const Params& p);
 Uint8Image Spatter(const Uint8Image& x, const Params& p, Random* random);
+// Tests only: the widest blend kernels Spatter may take, 2 AVX-512 (the default), 1 AVX2 + FMA,
+// 0 portable; the machine's support caps it. Every level computes the same bits.
+void SetSpatterBlendSimdForTesting(int limit);
 
 // digital_ops.cc
 Uint8Image Contrast(const Uint8Image& x, const Params& p);

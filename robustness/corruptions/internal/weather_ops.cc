@@ -1,11 +1,17 @@
 // Weather (ood_suite.md 1.2, 10-13) and spatter (18).
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <memory>
 #include <vector>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "glog/logging.h"
 #include "robustness/corruptions/internal/filters.h"
 #include "robustness/corruptions/internal/opencv_ops.h"
 #include "robustness/corruptions/internal/ops.h"
@@ -200,11 +206,14 @@ __attribute__((always_inline)) inline float UnitOf(uint8_t u) {
 
 // One plane of spatter's blends, in float32 with x = in / 255: water adds m col clipped to 1
 // (the reference clips m col on grey images; on RGB the clip of the sum gives the same), mud
-// mixes x (1 - m) + m col; then TruncateUnit(PlanesF)'s clip and truncation. Clones: the same
-// bits on each.
-__attribute__((target_clones("avx512f", "avx2", "default"))) void SpatterBlend(
-    const uint8_t* __restrict in, const float* __restrict m, float col, bool mud, int64_t n,
-    uint8_t* __restrict out) {
+// mixes x (1 - m) + m col; then TruncateUnit(PlanesF)'s clip and truncation. The portable loop
+// (vectorised by GCC at the baseline) and the AVX2 / AVX-512 kernels compute the same bits: the
+// same operations in the same order, the clamps as min / max with the comparisons' NaN
+// behaviour, and u / 255 as the product u (1 / 255) corrected by two FMAs, q = q0 + (u - 255 q0)
+// / 255, which is the correctly rounded quotient for every u (vdivps's throughput bounded the
+// blends; weather_ops_test compares the kernels on all 256 values).
+void SpatterBlendPortable(const uint8_t* __restrict in, const float* __restrict m, float col,
+                          bool mud, int64_t n, uint8_t* __restrict out) {
   const float one = OpaqueFloat(1.0f), scale = OpaqueFloat(255.0f);
   if (mud) {
     for (int64_t i = 0; i < n; ++i) {
@@ -220,7 +229,86 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void SpatterBlend(
   }
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+// The kernels, 8 and 16 values a step, line for line the same; each returns how far it got.
+__attribute__((target("avx2,fma"))) int64_t SpatterBlendAvx2(const uint8_t* in, const float* m,
+                                                             float col, bool mud, int64_t n,
+                                                             uint8_t* out) {
+  const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f);
+  const __m256 v255 = _mm256_set1_ps(255.0f), inv = _mm256_set1_ps(1.0f / 255.0f);
+  const __m256 guard = _mm256_set1_ps(kTruncationGuardF), vcol = _mm256_set1_ps(col);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 u = _mm256_cvtepi32_ps(
+        _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(in + i))));
+    const __m256 q0 = _mm256_mul_ps(u, inv);
+    const __m256 x = _mm256_fmadd_ps(_mm256_fnmadd_ps(q0, v255, u), inv, q0);  // u / 255
+    const __m256 mm = _mm256_loadu_ps(m + i);
+    __m256 v;
+    if (mud) {
+      v = _mm256_add_ps(_mm256_mul_ps(x, _mm256_sub_ps(one, mm)), _mm256_mul_ps(mm, vcol));
+    } else {
+      v = _mm256_add_ps(x, _mm256_min_ps(_mm256_mul_ps(mm, vcol), one));
+    }
+    v = _mm256_min_ps(one, _mm256_max_ps(zero, v));
+    v = _mm256_min_ps(v255, _mm256_add_ps(_mm256_mul_ps(v, v255), guard));
+    const __m256i k = _mm256_cvttps_epi32(v);  // 0 .. 255
+    const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(k), _mm256_extracti128_si256(k, 1));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(out + i), _mm_packus_epi16(w, w));
+  }
+  return i;
+}
+
+__attribute__((target("avx512f"))) int64_t SpatterBlendAvx512(const uint8_t* in, const float* m,
+                                                              float col, bool mud, int64_t n,
+                                                              uint8_t* out) {
+  const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f);
+  const __m512 v255 = _mm512_set1_ps(255.0f), inv = _mm512_set1_ps(1.0f / 255.0f);
+  const __m512 guard = _mm512_set1_ps(kTruncationGuardF), vcol = _mm512_set1_ps(col);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 u = _mm512_cvtepi32_ps(
+        _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i))));
+    const __m512 q0 = _mm512_mul_ps(u, inv);
+    const __m512 x = _mm512_fmadd_ps(_mm512_fnmadd_ps(q0, v255, u), inv, q0);  // u / 255
+    const __m512 mm = _mm512_loadu_ps(m + i);
+    __m512 v;
+    if (mud) {
+      v = _mm512_add_ps(_mm512_mul_ps(x, _mm512_sub_ps(one, mm)), _mm512_mul_ps(mm, vcol));
+    } else {
+      v = _mm512_add_ps(x, _mm512_min_ps(_mm512_mul_ps(mm, vcol), one));
+    }
+    v = _mm512_min_ps(one, _mm512_max_ps(zero, v));
+    v = _mm512_min_ps(v255, _mm512_add_ps(_mm512_mul_ps(v, v255), guard));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i),
+                     _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(v)));  // 0 .. 255
+  }
+  return i;
+}
+#endif
+
+std::atomic<int> g_spatter_blend_limit{2};  // SetSpatterBlendSimdForTesting
+
+void SpatterBlend(const uint8_t* in, const float* m, float col, bool mud, int64_t n,
+                  uint8_t* out) {
+  int64_t done = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const int kSupported = __builtin_cpu_supports("avx512f")                               ? 2
+                                : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1
+                                                                                                 : 0;
+  const int level = std::min(kSupported, g_spatter_blend_limit.load(std::memory_order_relaxed));
+  if (level == 2) done = SpatterBlendAvx512(in, m, col, mud, n, out);
+  if (level == 1) done = SpatterBlendAvx2(in, m, col, mud, n, out);
+#endif
+  SpatterBlendPortable(in + done, m + done, col, mud, n - done, out + done);
+}
+
 }  // namespace
+
+void SetSpatterBlendSimdForTesting(int limit) {
+  CHECK(limit >= 0 && limit <= 2) << limit;
+  g_spatter_blend_limit.store(limit, std::memory_order_relaxed);
+}
 
 // imagecorruptions' spatter with our bit-exact equivalents of OpenCV's Canny, distanceTransform,
 // equalizeHist, blur and filter2D on the same types (opencv_ops.h; ood_suite.md 1.2, 18).
