@@ -38,6 +38,10 @@ Planes ToPlanes(const Uint8Image& image, double scale);
 // float(v * scale), the value rounded once from float64 (NumPy's (x / 255.).astype(float32)).
 PlanesF ToPlanesF(const Uint8Image& image, double scale);
 
+// Tests only: false keeps ToPlanesF and the Truncate* functions on their portable loops (the
+// AVX-512 kernels compute the same bits; planes_test compares them).
+void SetPlanesAvx512AllowedForTesting(bool allowed);
+
 // The references' last step, np.uint8(np.clip(x, 0, 1) * 255): clip to [0, 1], times 255,
 // truncate. One deviation: 2^-20 of a grey level is added before truncating, so that round-off a
 // hair below an integer does not drop a level (the references' own RGB -> HSV -> RGB round trip
