@@ -351,7 +351,7 @@ Uint8Image ZoomBlur(const Uint8Image& x, const Params& p) {
     for (size_t i = 0; i < out.size(); ++i) out[i] += static_cast<float>(layer.v[i]);
   }
   const float k = static_cast<float>(p.size() + 1);
-  Planes result(x.channels, x.height, x.width);
+  Planes result(kUninitialized, x.channels, x.height, x.width);  // every value written
   for (size_t i = 0; i < out.size(); ++i) {
     result.v[i] = std::clamp((static_cast<float>(in.v[i]) + out[i]) / k, 0.0f, 1.0f) * 255.0f;
   }

@@ -69,7 +69,7 @@ std::vector<double> DisplacementField(int64_t h, int64_t w, double range, double
 PlanesF SampleDisplaced(const PlanesF& image, const std::vector<double>& dx,
                         const std::vector<double>& dy) {
   const int64_t h = image.height, w = image.width;
-  PlanesF out(image.channels, h, w);
+  PlanesF out(kUninitialized, image.channels, h, w);  // every value written
   for (int64_t r = 0; r < h; ++r) {
     for (int64_t c = 0; c < w; ++c) {
       const int64_t i = r * w + c;
@@ -112,7 +112,7 @@ PlanesF RandomAffine(const PlanesF& image, double range, Random* random) {
   }
   cv::Mat dst;
   cv::warpAffine(src, dst, m, src.size(), cv::INTER_LINEAR, cv::BORDER_REFLECT_101);
-  PlanesF out(image.channels, h, w);
+  PlanesF out(kUninitialized, image.channels, h, w);  // every value written
   const float* d = dst.ptr<float>();
   for (int64_t i = 0; i < h * w; ++i) {
     for (int64_t ch = 0; ch < image.channels; ++ch) out.plane(ch)[i] = d[i * image.channels + ch];

@@ -19,7 +19,7 @@ constexpr double kTruncationGuard = 1.0 / (1 << 20);
 }  // namespace
 
 Planes ToPlanes(const Uint8Image& image, double scale) {
-  Planes x(image.channels, image.height, image.width);
+  Planes x(kUninitialized, image.channels, image.height, image.width);
   for (size_t i = 0; i < image.data.size(); ++i) x.v[i] = image.data[i] * scale;
   return x;
 }
@@ -121,7 +121,7 @@ void SetPlanesAvx512AllowedForTesting(bool allowed) {
 }
 
 PlanesF ToPlanesF(const Uint8Image& image, double scale) {
-  PlanesF x(image.channels, image.height, image.width);
+  PlanesF x(kUninitialized, image.channels, image.height, image.width);
   ScaleToFloat(image.data.data(), static_cast<int64_t>(image.data.size()), scale, x.v.data());
   return x;
 }

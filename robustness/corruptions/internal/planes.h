@@ -5,22 +5,54 @@
 #define ROBUSTNESS_CORRUPTIONS_INTERNAL_PLANES_H_
 
 #include <cstdint>
+#include <memory>
+#include <new>
+#include <utility>
 #include <vector>
 
 #include "robustness/augmentation/uint8_image.h"
 
 namespace robustness::corruptions_internal {
 
+// std::allocator, except that value-initialisation (vector(n), resize(n)) default-initialises:
+// new float / double elements are left unset instead of zeroed. Filling constructors and
+// assignments behave as usual.
+template <typename T>
+struct DefaultInitAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = DefaultInitAllocator<U>;
+  };
+  DefaultInitAllocator() = default;
+  template <typename U>
+  DefaultInitAllocator(const DefaultInitAllocator<U>&) noexcept {}  // NOLINT: rebinding
+  template <typename U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
+// BasicPlanes(kUninitialized, c, h, w): values unset, for callers that write every one before
+// reading any (the zeroing is a pass over the whole image otherwise).
+struct UninitializedTag {};
+inline constexpr UninitializedTag kUninitialized{};
+
 template <typename T>
 struct BasicPlanes {
   int64_t channels = 0;
   int64_t height = 0;
   int64_t width = 0;
-  std::vector<T> v;
+  std::vector<T, DefaultInitAllocator<T>> v;
 
   BasicPlanes() = default;
   BasicPlanes(int64_t c, int64_t h, int64_t w, T value = 0)
       : channels(c), height(h), width(w), v(static_cast<size_t>(c * h * w), value) {}
+  BasicPlanes(UninitializedTag, int64_t c, int64_t h, int64_t w)
+      : channels(c), height(h), width(w), v(static_cast<size_t>(c * h * w)) {}
   int64_t plane_size() const { return height * width; }
   T* plane(int64_t c) { return v.data() + c * plane_size(); }
   const T* plane(int64_t c) const { return v.data() + c * plane_size(); }

@@ -174,7 +174,7 @@ Uint8Image Fog(const Uint8Image& x, const Params& p, const OpContext& context, R
   // (x + c0 plasma) max / (max + c0): the division by the constant (max + c0) is a
   // multiplication by max / (max + c0) here, in float32 (FogRow).
   const double scale = max_value / (max_value + p[0]);
-  PlanesF y(x.channels, x.height, x.width);
+  PlanesF y(kUninitialized, x.channels, x.height, x.width);  // FogRow writes every value
   for (int64_t c = 0; c < x.channels; ++c) {
     for (int64_t r = 0; r < x.height; ++r) {
       const int64_t offset = r * x.width;
