@@ -440,56 +440,88 @@ float MaxOf(const float* x, int64_t n) { return Extreme<true>(x, n); }
 
 }  // namespace
 
+namespace {
+
+// out[j] = float((a[j] + b[j]) + (c[j] + d[j])) / 4 + wibble (-wibble + 2 wibble u[j])) for
+// j < n: one level's new cells from their four neighbours (float32 sums, the noise in float64, as
+// the reference computes them). Contiguous operands, so each clone vectorises it.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void NoisySums(
+    const float* __restrict a, const float* __restrict b, const float* __restrict c,
+    const float* __restrict d, const double* __restrict u, double wibble, int64_t n,
+    float* __restrict out) {
+  for (int64_t j = 0; j < n; ++j) {
+    const float sum = (a[j] + b[j]) + (c[j] + d[j]);
+    out[j] = static_cast<float>(sum / 4.0f + wibble * (-wibble + (wibble - -wibble) * u[j]));
+  }
+}
+
+}  // namespace
+
+// Each level reads only the cells of the coarser levels: its corners (the grid of step `step`)
+// and, for the diamonds, the square centres it has just made. Both are copied into contiguous
+// grids with their toroidal neighbours appended (corner row i: n + 1 values, the last = the
+// first; centre row i: n + 2, one before and one after), the new cells computed a row at a time
+// by NoisySums and written back. The same sums in the same order as the per-cell loops (the
+// reference builds each set whole before writing it; nothing here reads a cell of its own set).
 std::vector<float> PlasmaFractal(int64_t map_size, double wibble_decay, Random* random) {
   const int64_t p = map_size;
   CHECK(p >= 1 && (p & (p - 1)) == 0) << "map size must be a power of two: " << p;
   std::vector<float> m(static_cast<size_t>(p * p), 0.0f);
-  auto at = [&](int64_t y, int64_t x) -> float& { return m[y * p + x]; };
   double wibble = 100;
   // Every uniform first (3 n^2 per level n = 1, 2, 4, .. P / 2: P^2 - 1 in all), from four
-  // lanes (Random::FillUniformLanes), consumed in the reference's draw order: a serial draw per
-  // cell was most of fog's time.
+  // lanes (Random::FillUniformLanes), consumed in the reference's draw order: squares, then the
+  // diamonds on the corners' rows, then those on their columns, each row by row.
   const int64_t draws = p * p - 1;
   std::unique_ptr<double[]> uniforms(new double[static_cast<size_t>(std::max<int64_t>(draws, 1))]);
   random->FillUniformLanes(uniforms.get(), draws);
   const double* u = uniforms.get();
+  std::vector<float> corners, centres, out;
   for (int64_t step = p; step >= 2; step /= 2) {
     const int64_t n = p / step, half = step / 2;
-    // Uniform(-wibble, wibble) = -wibble + 2 wibble u.
-    auto noisy = [&u, wibble](float sum) {
-      return static_cast<float>(sum / 4.0f + wibble * (-wibble + (wibble - -wibble) * *u++));
+    const int64_t kw = n + 1, cw = n + 2;  // grid row widths
+    corners.resize(static_cast<size_t>(n * kw));
+    centres.resize(static_cast<size_t>(n * cw));
+    out.resize(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      float* k = corners.data() + i * kw;
+      const float* row = m.data() + i * step * p;
+      for (int64_t j = 0; j < n; ++j) k[j] = row[j * step];
+      k[n] = k[0];
+    }
+    const auto corner_row = [&](int64_t i) { return corners.data() + (i == n ? 0 : i) * kw; };
+    // centre_row(i)[j] = centre (i, j) for j in [-1, n].
+    const auto centre_row = [&](int64_t i) {
+      return centres.data() + (i < 0 ? n - 1 : i) * cw + 1;
     };
-    // Squares: the four (toroidal) corners around each centre.
-    // Toroidal neighbours without a division per cell (a % n per cell was most of the time).
+    // Squares: centre (i, j) from the corners (i, j), (i + 1, j), (i, j + 1), (i + 1, j + 1).
     for (int64_t i = 0; i < n; ++i) {
-      const int64_t i1 = i + 1 == n ? 0 : i + 1;
-      for (int64_t j = 0; j < n; ++j) {
-        const int64_t j1 = j + 1 == n ? 0 : j + 1;
-        const float s = (at(i * step, j * step) + at(i1 * step, j * step)) +
-                        (at(i * step, j1 * step) + at(i1 * step, j1 * step));
-        at(i * step + half, j * step + half) = noisy(s);
-      }
+      const float* k0 = corner_row(i);
+      const float* k1 = corner_row(i + 1);
+      float* c = centre_row(i);
+      NoisySums(k0, k1, k0 + 1, k1 + 1, u, wibble, n, c);
+      u += n;
+      c[-1] = c[n - 1];
+      c[n] = c[0];
+      float* row = m.data() + (i * step + half) * p + half;
+      for (int64_t j = 0; j < n; ++j) row[j * step] = c[j];
     }
-    // Diamonds on the rows of the corners, then on the columns. Both read only square centres and
-    // corners, never each other, so they are written in place (the reference builds each set
-    // whole before writing it: the same values).
+    // Diamonds on the corners' rows: cell (i step, j step + half) from the centres (i, j),
+    // (i - 1, j) and the corners (i, j), (i, j + 1).
     for (int64_t i = 0; i < n; ++i) {
-      const int64_t im = i == 0 ? n - 1 : i - 1;
-      for (int64_t j = 0; j < n; ++j) {
-        const int64_t j1 = j + 1 == n ? 0 : j + 1;
-        const float s = (at(i * step + half, j * step + half) + at(im * step + half, j * step + half)) +
-                        (at(i * step, j * step) + at(i * step, j1 * step));
-        at(i * step, j * step + half) = noisy(s);
-      }
+      const float* k = corner_row(i);
+      NoisySums(centre_row(i), centre_row(i - 1), k, k + 1, u, wibble, n, out.data());
+      u += n;
+      float* row = m.data() + i * step * p + half;
+      for (int64_t j = 0; j < n; ++j) row[j * step] = out[j];
     }
+    // Diamonds on the corners' columns: cell (i step + half, j step) from the centres (i, j),
+    // (i, j - 1) and the corners (i, j), (i + 1, j).
     for (int64_t i = 0; i < n; ++i) {
-      const int64_t i1 = i + 1 == n ? 0 : i + 1;
-      for (int64_t j = 0; j < n; ++j) {
-        const int64_t jm = j == 0 ? n - 1 : j - 1;
-        const float s = (at(i * step + half, j * step + half) + at(i * step + half, jm * step + half)) +
-                        (at(i * step, j * step) + at(i1 * step, j * step));
-        at(i * step + half, j * step) = noisy(s);
-      }
+      const float* c = centre_row(i);
+      NoisySums(c, c - 1, corner_row(i), corner_row(i + 1), u, wibble, n, out.data());
+      u += n;
+      float* row = m.data() + (i * step + half) * p;
+      for (int64_t j = 0; j < n; ++j) row[j * step] = out[j];
     }
     wibble /= wibble_decay;
   }

@@ -299,5 +299,77 @@ TEST(Filters, DefocusBlurEqualsOpenCvFilter2D) {
   EXPECT_LT(differing, values / 10000 + 1) << differing << " of " << values;
 }
 
+// The diamond-square plasma written cell by cell, as the reference's plasma_fractal reads
+// (toroidal neighbours by % n, each set's uniforms row by row, the sums in float32 and the noise
+// in float64), with the same uniforms; PlasmaFractal's row-wise form must give the same bits.
+std::vector<float> PlasmaByCells(int64_t p, double decay, Random* random) {
+  std::vector<float> m(static_cast<size_t>(p * p), 0.0f);
+  const auto at = [&](int64_t y, int64_t x) -> float& { return m[y * p + x]; };
+  std::vector<double> u(static_cast<size_t>(std::max<int64_t>(p * p - 1, 1)));
+  random->FillUniformLanes(u.data(), p * p - 1);
+  size_t next = 0;
+  double wibble = 100;
+  const auto noisy = [&](float sum) {
+    return static_cast<float>(sum / 4.0f + wibble * (-wibble + (wibble - -wibble) * u[next++]));
+  };
+  for (int64_t step = p; step >= 2; step /= 2) {
+    const int64_t n = p / step, h = step / 2;
+    std::vector<float> centre(static_cast<size_t>(n * n));
+    std::vector<float> row_d(centre.size()), col_d(centre.size());
+    for (int64_t i = 0; i < n; ++i) {
+      for (int64_t j = 0; j < n; ++j) {
+        const int64_t i1 = (i + 1) % n, j1 = (j + 1) % n;
+        centre[i * n + j] = noisy((at(i * step, j * step) + at(i1 * step, j * step)) +
+                                  (at(i * step, j1 * step) + at(i1 * step, j1 * step)));
+      }
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      for (int64_t j = 0; j < n; ++j) at(i * step + h, j * step + h) = centre[i * n + j];
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      for (int64_t j = 0; j < n; ++j) {
+        const int64_t im = (i + n - 1) % n, j1 = (j + 1) % n;
+        row_d[i * n + j] = noisy((centre[i * n + j] + centre[im * n + j]) +
+                                 (at(i * step, j * step) + at(i * step, j1 * step)));
+      }
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      for (int64_t j = 0; j < n; ++j) {
+        const int64_t i1 = (i + 1) % n, jm = (j + n - 1) % n;
+        col_d[i * n + j] = noisy((centre[i * n + j] + centre[i * n + jm]) +
+                                 (at(i * step, j * step) + at(i1 * step, j * step)));
+      }
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      for (int64_t j = 0; j < n; ++j) {
+        at(i * step, j * step + h) = row_d[i * n + j];
+        at(i * step + h, j * step) = col_d[i * n + j];
+      }
+    }
+    wibble /= decay;
+  }
+  const float lo = *std::min_element(m.begin(), m.end());
+  for (float& v : m) v -= lo;
+  const float hi = *std::max_element(m.begin(), m.end());
+  if (hi > 0) {
+    for (float& v : m) v /= hi;
+  }
+  return m;
+}
+
+TEST(Filters, PlasmaFractalEqualsTheCellByCellDefinition) {
+  for (const int64_t p : {1, 2, 4, 32, 64, 256}) {
+    for (const double decay : {1.5, 2.0, 3.0}) {
+      Random a(static_cast<uint64_t>(p * 10 + decay)), b(static_cast<uint64_t>(p * 10 + decay));
+      const std::vector<float> ours = PlasmaFractal(p, decay, &a);
+      const std::vector<float> cells = PlasmaByCells(p, decay, &b);
+      ASSERT_EQ(ours.size(), cells.size());
+      for (size_t i = 0; i < ours.size(); ++i) {
+        ASSERT_EQ(ours[i], cells[i]) << "map " << p << " decay " << decay << " at " << i;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace robustness::corruptions_internal
