@@ -420,6 +420,8 @@ SIMD_INLINE V Packs32(V a, V b) { return _mm256_packs_epi32(a, b); }
 SIMD_INLINE V PackUs16(V a, V b) { return _mm256_packus_epi16(a, b); }
 SIMD_INLINE V UnpackLo16(V a, V b) { return _mm256_unpacklo_epi16(a, b); }
 SIMD_INLINE V UnpackHi16(V a, V b) { return _mm256_unpackhi_epi16(a, b); }
+SIMD_INLINE V UnpackLo8Zero(V a) { return _mm256_unpacklo_epi8(a, _mm256_setzero_si256()); }
+SIMD_INLINE V UnpackHi8Zero(V a) { return _mm256_unpackhi_epi8(a, _mm256_setzero_si256()); }
 SIMD_INLINE V Set8(int8_t x) { return _mm256_set1_epi8(x); }
 SIMD_INLINE V Set16(int16_t x) { return _mm256_set1_epi16(x); }
 SIMD_INLINE V Set32(int32_t x) { return _mm256_set1_epi32(x); }
@@ -495,6 +497,8 @@ SIMD_INLINE V Packs32(V a, V b) { return _mm512_packs_epi32(a, b); }
 SIMD_INLINE V PackUs16(V a, V b) { return _mm512_packus_epi16(a, b); }
 SIMD_INLINE V UnpackLo16(V a, V b) { return _mm512_unpacklo_epi16(a, b); }
 SIMD_INLINE V UnpackHi16(V a, V b) { return _mm512_unpackhi_epi16(a, b); }
+SIMD_INLINE V UnpackLo8Zero(V a) { return _mm512_unpacklo_epi8(a, _mm512_setzero_si512()); }
+SIMD_INLINE V UnpackHi8Zero(V a) { return _mm512_unpackhi_epi8(a, _mm512_setzero_si512()); }
 SIMD_INLINE V Set8(int8_t x) { return _mm512_set1_epi8(x); }
 SIMD_INLINE V Set16(int16_t x) { return _mm512_set1_epi16(x); }
 SIMD_INLINE V Set32(int32_t x) { return _mm512_set1_epi32(x); }
@@ -626,7 +630,8 @@ SIMD_INLINE void LoadBlockRow(const BlockRows& rows, int r, V* row) {
     g[q] = TransposeBytes8x8(bytes);
   }
   // a: columns 0..3 of groups 0 and 1 alternating, b: 4..7; c, d the same of groups 2 and 3.
-  const __m512i low = Qwords(0, 8, 1, 9, 2, 10, 3, 11), high = Qwords(4, 12, 5, 13, 6, 14, 7, 15);
+  const __m512i low = Qwords(0, 8, 1, 9, 2, 10, 3, 11);
+  const __m512i high = Qwords(4, 12, 5, 13, 6, 14, 7, 15);
   const __m512i a = _mm512_permutex2var_epi64(g[0], low, g[1]);
   const __m512i b = _mm512_permutex2var_epi64(g[0], high, g[1]);
   const __m512i c = _mm512_permutex2var_epi64(g[2], low, g[3]);
@@ -660,7 +665,8 @@ SIMD_INLINE void StoreBlockRow(const V* row, const BlockRows& rows, int r) {
   const __m512i b = _mm512_permutex2var_epi64(pairs[2], front, pairs[3]);
   const __m512i c = _mm512_permutex2var_epi64(pairs[0], back, pairs[1]);
   const __m512i d = _mm512_permutex2var_epi64(pairs[2], back, pairs[3]);
-  const __m512i first = Qwords(0, 1, 2, 3, 8, 9, 10, 11), second = Qwords(4, 5, 6, 7, 12, 13, 14, 15);
+  const __m512i first = Qwords(0, 1, 2, 3, 8, 9, 10, 11);
+  const __m512i second = Qwords(4, 5, 6, 7, 12, 13, 14, 15);
   const __m512i g[4] = {
       _mm512_permutex2var_epi64(a, first, b), _mm512_permutex2var_epi64(a, second, b),
       _mm512_permutex2var_epi64(c, first, d), _mm512_permutex2var_epi64(c, second, d)};
@@ -719,7 +725,8 @@ struct BlockPlane {
 // Every block of the planes (same stride), 32 (AVX-512BW) or 16 at a time; the block count is
 // padded to a multiple of 16 by repeating the last block (computed and stored again, the same
 // bytes).
-void RoundTripPlanes(std::initializer_list<BlockPlane*> planes, const QuantPlan& plan) {
+void RoundTripPlanes(std::initializer_list<BlockPlane*> planes, const QuantPlan& plan,
+                     int level) {
   thread_local std::vector<uint8_t*> blocks;  // reused: no allocation per image
   blocks.clear();
   int64_t stride = 0;
@@ -732,7 +739,6 @@ void RoundTripPlanes(std::initializer_list<BlockPlane*> planes, const QuantPlan&
     }
   }
   while (blocks.size() % kLanes != 0) blocks.push_back(blocks.back());
-  const int level = JpegSimdLevel();
   for (size_t i = 0; i < blocks.size();) {
 #if defined(__x86_64__) && defined(__GNUC__)
     if (level >= 2 && i + 32 <= blocks.size()) {  // a last 16 goes to AVX2
@@ -846,11 +852,11 @@ JPEG_CLONES void YccToRgbRowFrom(int64_t x0, const uint8_t* __restrict y,
 
 
 // The row kernels: the widest SIMD steps the row takes (AVX-512BW rows are at least 32 wide,
-// AVX2 rows 16), the portable loop for the rest.
+// AVX2 rows 16), the portable loop for the rest. `level` (JpegSimdLevel, once per image) is a
+// parameter of each.
 #if defined(__x86_64__) && defined(__GNUC__)
 #define JPEG_SIMD_ROW(done, none, call)                \
   do {                                                 \
-    const int level = JpegSimdLevel();                 \
     if (level == 3) done = avx512vnni::call;           \
     if (level == 2) done = avx512::call;               \
     if (level >= 1 && done == none) done = avx2::call; \
@@ -858,11 +864,12 @@ JPEG_CLONES void YccToRgbRowFrom(int64_t x0, const uint8_t* __restrict y,
 #else
 #define JPEG_SIMD_ROW(done, none, call) \
   do {                                  \
+    (void)level;                        \
   } while (false)
 #endif
 
 // Y of a row into y (padded to y_padded), Cb and Cr into cb, cr (padded to c_padded).
-void RgbToYCbCrRow(const uint8_t* r, const uint8_t* g, const uint8_t* b, int64_t n,
+void RgbToYCbCrRow(int level, const uint8_t* r, const uint8_t* g, const uint8_t* b, int64_t n,
                    int64_t y_padded, int64_t c_padded, uint8_t* y, uint8_t* cb, uint8_t* cr) {
   int64_t done = 0;
   JPEG_SIMD_ROW(done, 0, RgbToYCbCrRow(r, g, b, n, y, cb, cr));
@@ -870,27 +877,39 @@ void RgbToYCbCrRow(const uint8_t* r, const uint8_t* g, const uint8_t* b, int64_t
   RgbToCbCrRowFrom(done, r, g, b, n, c_padded, cb, cr);
 }
 
-void DownsampleRow(const uint8_t* r0, const uint8_t* r1, int64_t n, uint8_t* out) {
+void DownsampleRow(int level, const uint8_t* r0, const uint8_t* r1, int64_t n, uint8_t* out) {
   int64_t done = 0;
   JPEG_SIMD_ROW(done, 0, DownsampleRow(r0, r1, n, out));
   DownsampleRowFrom(done, r0, r1, n, out);
 }
 
-void FancyUpsampleRow(const uint8_t* near, const uint8_t* far, int64_t n, int16_t* sum,
-                      uint8_t* out) {
-  int64_t sums_done = 0;
-  JPEG_SIMD_ROW(sums_done, 0, ColumnSums(near, far, n, sum));
-  ColumnSumsFrom(sums_done, near, far, n, sum);  // every sum before any output
-  int64_t outputs_done = 1;
-  JPEG_SIMD_ROW(outputs_done, 1, UpsampleInterior(sum, n, out));
-  UpsampleFromSums(outputs_done, sum, n, out);
+void ColumnSums(int level, const uint8_t* near, const uint8_t* far, int64_t n, int16_t* sum) {
+  int64_t done = 0;
+  JPEG_SIMD_ROW(done, 0, ColumnSums(near, far, n, sum));
+  ColumnSumsFrom(done, near, far, n, sum);
 }
 
-void YccToRgbRow(const uint8_t* y, const uint8_t* cb, const uint8_t* cr, int64_t n, uint8_t* r,
-                 uint8_t* g, uint8_t* b) {
-  int64_t done = 0;
-  JPEG_SIMD_ROW(done, 0, YccToRgbRow(y, cb, cr, n, r, g, b));
-  YccToRgbRowFrom(done, y, cb, cr, n, r, g, b);
+// One decoded RGB row of w pixels from its luma row and the chroma planes' column sums (n each):
+// the upsampling and colour conversion fused where a SIMD row applies (the edge pixels 0, 1,
+// 2 n - 2, 2 n - 1 through b_up / r_up and the portable loops), separate otherwise.
+void DecodeRow(int level, const uint8_t* luma, const int16_t* cb_sum, const int16_t* cr_sum,
+               int64_t n, int64_t w, uint8_t* b_up, uint8_t* r_up, uint8_t* r, uint8_t* g, uint8_t* b) {
+  bool fused = false;
+  JPEG_SIMD_ROW(fused, false, UpsampleYccToRgbInterior(luma, cb_sum, cr_sum, n, r, g, b));
+  if (fused) {
+    UpsampleFromSums(n - 1, cb_sum, n, b_up);  // the edges only
+    UpsampleFromSums(n - 1, cr_sum, n, r_up);
+    YccToRgbRowFrom(0, luma, b_up, r_up, 2, r, g, b);
+    YccToRgbRowFrom(2 * n - 2, luma, b_up, r_up, w, r, g, b);
+    return;
+  }
+  int64_t cb_done = 1, cr_done = 1, rgb_done = 0;
+  JPEG_SIMD_ROW(cb_done, 1, UpsampleInterior(cb_sum, n, b_up));
+  UpsampleFromSums(cb_done, cb_sum, n, b_up);
+  JPEG_SIMD_ROW(cr_done, 1, UpsampleInterior(cr_sum, n, r_up));
+  UpsampleFromSums(cr_done, cr_sum, n, r_up);
+  JPEG_SIMD_ROW(rgb_done, 0, YccToRgbRow(luma, b_up, r_up, w, r, g, b));
+  YccToRgbRowFrom(rgb_done, luma, b_up, r_up, w, r, g, b);
 }
 #undef JPEG_SIMD_ROW
 
@@ -912,6 +931,7 @@ Uint8Image FastJpegRoundTrip(const Uint8Image& image, int quality) {
       << image.channels << " x " << image.height << " x " << image.width << " q" << quality;
   const int64_t h = image.height, w = image.width;
   const QualityPlans& plans = PlansFor(quality);
+  const int level = JpegSimdLevel();
   Uint8Image out(image.channels, h, w);
   // Scratch reused by the thread's next image (every byte read is written first: rows below h
   // and columns past w are the padding the code writes).
@@ -933,7 +953,7 @@ Uint8Image FastJpegRoundTrip(const Uint8Image& image, int quality) {
       std::fill(row + w, row + luma.stride(), row[w - 1]);
     }
     luma.ReplicateRowsFrom(h);
-    RoundTripPlanes({&luma}, plans.luma);
+    RoundTripPlanes({&luma}, plans.luma, level);
     for (int64_t y = 0; y < h; ++y) {
       std::memcpy(out.plane(0) + y * w, luma.row(y), static_cast<size_t>(w));
     }
@@ -960,31 +980,33 @@ Uint8Image FastJpegRoundTrip(const Uint8Image& image, int quality) {
         continue;
       }
       const int64_t o = y * w;
-      RgbToYCbCrRow(red + o, green + o, blue + o, w, luma.stride(), full, luma.row(y),
+      RgbToYCbCrRow(level, red + o, green + o, blue + o, w, luma.stride(), full, luma.row(y),
                     cb_rows.data() + k * full, cr_rows.data() + k * full);
     }
-    DownsampleRow(cb_rows.data(), cb_rows.data() + full, cb.stride(), cb.row(i));
-    DownsampleRow(cr_rows.data(), cr_rows.data() + full, cr.stride(), cr.row(i));
+    DownsampleRow(level, cb_rows.data(), cb_rows.data() + full, cb.stride(), cb.row(i));
+    DownsampleRow(level, cr_rows.data(), cr_rows.data() + full, cr.stride(), cr.row(i));
   }
   luma.ReplicateRowsFrom(h);
   cb.ReplicateRowsFrom(ch);
   cr.ReplicateRowsFrom(ch);
-  RoundTripPlanes({&luma}, plans.luma);
-  RoundTripPlanes({&cb, &cr}, plans.chroma);
+  RoundTripPlanes({&luma}, plans.luma, level);
+  RoundTripPlanes({&cb, &cr}, plans.chroma, level);
   // Decoding: jdsample.c h2v2_fancy_upsample (triangle filter, weights 3/4 near and 1/4 far in
   // each direction, rows outside the plane repeat its edge rows, bias 8 / 7 on even / odd
   // columns), then jdcolor.c ycc_rgb_convert.
-  sum.resize(static_cast<size_t>(cw));
+  sum.resize(static_cast<size_t>(2 * cw));
+  int16_t* cb_sum = sum.data();
+  int16_t* cr_sum = sum.data() + cw;
   b_up.resize(static_cast<size_t>(2 * cw));
   r_up.resize(b_up.size());
   for (int64_t y = 0; y < h; ++y) {
     const int64_t near = y / 2;
     const int64_t far = std::clamp<int64_t>(y % 2 == 0 ? near - 1 : near + 1, 0, ch - 1);
-    FancyUpsampleRow(cb.row(near), cb.row(far), cw, sum.data(), b_up.data());
-    FancyUpsampleRow(cr.row(near), cr.row(far), cw, sum.data(), r_up.data());
+    ColumnSums(level, cb.row(near), cb.row(far), cw, cb_sum);
+    ColumnSums(level, cr.row(near), cr.row(far), cw, cr_sum);
     const int64_t o = y * w;
-    YccToRgbRow(luma.row(y), b_up.data(), r_up.data(), w, out.plane(0) + o, out.plane(1) + o,
-                out.plane(2) + o);
+    DecodeRow(level, luma.row(y), cb_sum, cr_sum, cw, w, b_up.data(), r_up.data(), out.plane(0) + o,
+              out.plane(1) + o, out.plane(2) + o);
   }
   return out;
 }

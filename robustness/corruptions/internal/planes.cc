@@ -53,7 +53,8 @@ __attribute__((target("avx512f"))) int64_t ScaleToFloatAvx512(const uint8_t* in,
   const __m512d k = _mm512_set1_pd(scale);
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
-    const __m512i u = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i)));
+    const __m512i u =
+        _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i)));
     const __m256 lo = _mm512_cvtpd_ps(
         _mm512_mul_pd(_mm512_cvtepi32_pd(_mm512_castsi512_si256(u)), k));
     const __m256 hi = _mm512_cvtpd_ps(

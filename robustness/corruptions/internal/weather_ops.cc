@@ -293,9 +293,10 @@ void SpatterBlend(const uint8_t* in, const float* m, float col, bool mud, int64_
                   uint8_t* out) {
   int64_t done = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
-  static const int kSupported = __builtin_cpu_supports("avx512f")                               ? 2
-                                : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1
-                                                                                                 : 0;
+  static const int kSupported =
+      __builtin_cpu_supports("avx512f")                                   ? 2
+      : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1
+                                                                        : 0;
   const int level = std::min(kSupported, g_spatter_blend_limit.load(std::memory_order_relaxed));
   if (level == 2) done = SpatterBlendAvx512(in, m, col, mud, n, out);
   if (level == 1) done = SpatterBlendAvx2(in, m, col, mud, n, out);
