@@ -727,7 +727,8 @@ struct BlockPlane {
 // bytes).
 void RoundTripPlanes(std::initializer_list<BlockPlane*> planes, const QuantPlan& plan,
                      int level) {
-  thread_local std::vector<uint8_t*> blocks;  // reused: no allocation per image
+  thread_local std::vector<uint8_t*> tls_blocks;  // reused: no allocation per image
+  std::vector<uint8_t*>& blocks = tls_blocks;       // one TLS lookup, not one per block
   blocks.clear();
   int64_t stride = 0;
   for (BlockPlane* plane : planes) {
@@ -819,25 +820,33 @@ JPEG_CLONES void ColumnSumsFrom(int64_t j0, const uint8_t* __restrict near,
   for (int64_t j = j0; j < n; ++j) sum[j] = static_cast<int16_t>(3 * near[j] + far[j]);
 }
 
-JPEG_CLONES void UpsampleFromSums(int64_t out_from, const int16_t* __restrict sum, int64_t n,
-                                  uint8_t* __restrict out) {
+// The first and last two outputs.
+__attribute__((always_inline)) inline void UpsampleEdges(const int16_t* sum, int64_t n,
+                                                         uint8_t* out) {
   out[0] = static_cast<uint8_t>((4 * sum[0] + 8) >> 4);
   out[1] = static_cast<uint8_t>((3 * sum[0] + sum[1] + 7) >> 4);
+  out[2 * n - 2] = static_cast<uint8_t>((3 * sum[n - 1] + sum[n - 2] + 8) >> 4);
+  out[2 * n - 1] = static_cast<uint8_t>((4 * sum[n - 1] + 7) >> 4);
+}
+
+JPEG_CLONES void UpsampleFromSums(int64_t out_from, const int16_t* __restrict sum, int64_t n,
+                                  uint8_t* __restrict out) {
+  UpsampleEdges(sum, n, out);
   for (int64_t j = out_from; j + 1 < n; ++j) {
     const int16_t centre = static_cast<int16_t>(3 * sum[j]);
     out[2 * j] = static_cast<uint8_t>(static_cast<int16_t>(centre + sum[j - 1] + 8) >> 4);
     out[2 * j + 1] = static_cast<uint8_t>(static_cast<int16_t>(centre + sum[j + 1] + 7) >> 4);
   }
-  out[2 * n - 2] = static_cast<uint8_t>((3 * sum[n - 1] + sum[n - 2] + 8) >> 4);
-  out[2 * n - 1] = static_cast<uint8_t>((4 * sum[n - 1] + 7) >> 4);
 }
 
 // jdcolor.c ycc_rgb_convert: the tables' arithmetic written out (the products and sums in
 // float32, exact as above, then converted to int32 and shifted), clamped to 0..255.
-JPEG_CLONES void YccToRgbRowFrom(int64_t x0, const uint8_t* __restrict y,
-                                 const uint8_t* __restrict cb, const uint8_t* __restrict cr,
-                                 int64_t n, uint8_t* __restrict r, uint8_t* __restrict g,
-                                 uint8_t* __restrict b) {
+__attribute__((always_inline)) inline void YccToRgbPixels(int64_t x0, const uint8_t* __restrict y,
+                                                          const uint8_t* __restrict cb,
+                                                          const uint8_t* __restrict cr, int64_t n,
+                                                          uint8_t* __restrict r,
+                                                          uint8_t* __restrict g,
+                                                          uint8_t* __restrict b) {
   for (int64_t x = x0; x < n; ++x) {
     const float db = cb[x] - 128.0f, dr = cr[x] - 128.0f;
     const int32_t l = y[x];
@@ -848,6 +857,13 @@ JPEG_CLONES void YccToRgbRowFrom(int64_t x0, const uint8_t* __restrict y,
     g[x] = static_cast<uint8_t>(std::clamp(l + green, 0, 255));
     b[x] = static_cast<uint8_t>(std::clamp(l + blue, 0, 255));
   }
+}
+
+JPEG_CLONES void YccToRgbRowFrom(int64_t x0, const uint8_t* __restrict y,
+                                 const uint8_t* __restrict cb, const uint8_t* __restrict cr,
+                                 int64_t n, uint8_t* __restrict r, uint8_t* __restrict g,
+                                 uint8_t* __restrict b) {
+  YccToRgbPixels(x0, y, cb, cr, n, r, g, b);
 }
 
 
@@ -893,14 +909,15 @@ void ColumnSums(int level, const uint8_t* near, const uint8_t* far, int64_t n, i
 // the upsampling and colour conversion fused where a SIMD row applies (the edge pixels 0, 1,
 // 2 n - 2, 2 n - 1 through b_up / r_up and the portable loops), separate otherwise.
 void DecodeRow(int level, const uint8_t* luma, const int16_t* cb_sum, const int16_t* cr_sum,
-               int64_t n, int64_t w, uint8_t* b_up, uint8_t* r_up, uint8_t* r, uint8_t* g, uint8_t* b) {
+               int64_t n, int64_t w, uint8_t* b_up, uint8_t* r_up, uint8_t* r, uint8_t* g,
+               uint8_t* b) {
   bool fused = false;
   JPEG_SIMD_ROW(fused, false, UpsampleYccToRgbInterior(luma, cb_sum, cr_sum, n, r, g, b));
-  if (fused) {
-    UpsampleFromSums(n - 1, cb_sum, n, b_up);  // the edges only
-    UpsampleFromSums(n - 1, cr_sum, n, r_up);
-    YccToRgbRowFrom(0, luma, b_up, r_up, 2, r, g, b);
-    YccToRgbRowFrom(2 * n - 2, luma, b_up, r_up, w, r, g, b);
+  if (fused) {  // the edges, inline (a call per pixel pair cost more than the pixels)
+    UpsampleEdges(cb_sum, n, b_up);
+    UpsampleEdges(cr_sum, n, r_up);
+    YccToRgbPixels(0, luma, b_up, r_up, 2, r, g, b);
+    YccToRgbPixels(2 * n - 2, luma, b_up, r_up, w, r, g, b);
     return;
   }
   int64_t cb_done = 1, cr_done = 1, rgb_done = 0;
