@@ -130,6 +130,12 @@ struct QuantPlan {
   uint16_t bias16[64];
   uint16_t recip16[64];
   uint16_t shift16[64];  // shift - 16, the part after pmulhuw's 16
+  // The 16-bit values twice in 32 bits (lo | lo << 16): a 32-bit broadcast from memory is a plain
+  // load, a 16-bit one also takes a shuffle.
+  int32_t quant_pair[64];
+  int32_t bias_pair[64];
+  int32_t recip_pair[64];
+  int32_t shift_pair[64];
 };
 
 QuantPlan MakePlan(const uint8_t* table, int quality) {
@@ -162,6 +168,11 @@ QuantPlan MakePlan(const uint8_t* table, int quality) {
     plan.bias16[i] = static_cast<uint16_t>(bias);
     plan.recip16[i] = static_cast<uint16_t>(recip);
     plan.shift16[i] = static_cast<uint16_t>(shift - 16);
+    const auto pair = [](uint16_t v) { return static_cast<int32_t>(v | (uint32_t{v} << 16)); };
+    plan.quant_pair[i] = pair(plan.quant16[i]);
+    plan.bias_pair[i] = pair(plan.bias16[i]);
+    plan.recip_pair[i] = pair(plan.recip16[i]);
+    plan.shift_pair[i] = pair(plan.shift16[i]);
   }
   return plan;
 }
@@ -426,7 +437,10 @@ SIMD_INLINE V Set8(int8_t x) { return _mm256_set1_epi8(x); }
 SIMD_INLINE V Set16(int16_t x) { return _mm256_set1_epi16(x); }
 SIMD_INLINE V Set32(int32_t x) { return _mm256_set1_epi32(x); }
 SIMD_INLINE V Abs16(V a) { return _mm256_abs_epi16(a); }
+SIMD_INLINE V Or(V a, V b) { return _mm256_or_si256(a, b); }
 SIMD_INLINE V SrlCount16(V a, int count) { return _mm256_srl_epi16(a, _mm_cvtsi32_si128(count)); }
+// a >> the count in `pair`'s low 16 bits (the count twice, as QuantPlan stores it).
+SIMD_INLINE V SrlPair16(V a, int32_t pair) { return SrlCount16(a, pair & 0xFFFF); }
 // a with the sign of x (a >= 0; a = 0 where x = 0).
 SIMD_INLINE V SignOf16(V a, V x) { return _mm256_sign_epi16(a, x); }
 SIMD_INLINE bool IsZero(V a) { return _mm256_testz_si256(a, a); }
@@ -503,7 +517,10 @@ SIMD_INLINE V Set8(int8_t x) { return _mm512_set1_epi8(x); }
 SIMD_INLINE V Set16(int16_t x) { return _mm512_set1_epi16(x); }
 SIMD_INLINE V Set32(int32_t x) { return _mm512_set1_epi32(x); }
 SIMD_INLINE V Abs16(V a) { return _mm512_abs_epi16(a); }
+SIMD_INLINE V Or(V a, V b) { return _mm512_or_si512(a, b); }
 SIMD_INLINE V SrlCount16(V a, int count) { return _mm512_srl_epi16(a, _mm_cvtsi32_si128(count)); }
+// Per-lane shifts by the broadcast pair: vpsrlvw is one ALU uop, vpsrlw by a register two.
+SIMD_INLINE V SrlPair16(V a, int32_t pair) { return _mm512_srlv_epi16(a, _mm512_set1_epi32(pair)); }
 // a with the sign of x (a >= 0; a = 0 where x = 0): no vpsignw in AVX-512, a masked negation.
 SIMD_INLINE V SignOf16(V a, V x) {
   return _mm512_mask_sub_epi16(a, _mm512_movepi16_mask(x), _mm512_setzero_si512(), a);
