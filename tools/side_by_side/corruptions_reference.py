@@ -18,7 +18,8 @@ reference| in grey levels); random ones by the distribution of the per-value cha
 its mean, its standard deviation and its mean absolute value, each as ours / reference.
 Timing: the reference's corrupt() images/s on one core (OMP/MKL/OpenCV threads 1) beside our
 corruptions_benchmark at the same size on one thread, on the same content (the benchmark reads
-the same photograph crops and Fashion-MNIST images; its label says so). --rounds N alternates
+the same photograph crops and Fashion-MNIST images; its label says so), each side for at least
+--min_time seconds per corruption and round. --rounds N alternates
 the two sides N times (a shared machine's speed drifts) and reports medians and the lowest
 per-round ratio; --only restricts everything to some corruptions.
 """
@@ -93,6 +94,9 @@ def main():
     parser.add_argument("--benchmark_bin",
                         default="bazel-bin/robustness/corruptions/corruptions_benchmark")
     parser.add_argument("--timing_images", type=int, default=20)
+    parser.add_argument("--min_time", type=float, default=1.0,
+                        help="timing: seconds per corruption and round, each side (the reference "
+                             "repeats whole passes over its images until then)")
     parser.add_argument("--rounds", type=int, default=1,
                         help="timing: alternate both sides this many times, report medians")
     parser.add_argument("--only", default="",
@@ -183,6 +187,7 @@ def main():
             if os.path.exists(args.benchmark_bin):
                 out = subprocess.run(
                     [args.benchmark_bin, "--benchmark_format=json",
+                     "--benchmark_min_time=%g" % args.min_time,
                      "--benchmark_filter=BM_Corrupt/.*/%d/" % size],
                     check=True, capture_output=True, text=True).stdout
                 for b in json.loads(out)["benchmarks"]:
@@ -194,10 +199,16 @@ def main():
             for c in names:
                 xs = images[:args.timing_images]
                 corrupt(xs[0], corruption_name=c, severity=3)  # numba's JIT, frost's first read
-                t = time.perf_counter()
-                for x in xs:
-                    corrupt(x, corruption_name=c, severity=3)
-                ref_rates[c].append(len(xs) / (time.perf_counter() - t))
+                # Whole passes over the images until --min_time has passed (12 photo crops take
+                # milliseconds for the fast corruptions: one pass alone was noise).
+                t, done = time.perf_counter(), 0
+                while True:
+                    for x in xs:
+                        corrupt(x, corruption_name=c, severity=3)
+                    done += len(xs)
+                    if time.perf_counter() - t >= args.min_time:
+                        break
+                ref_rates[c].append(done / (time.perf_counter() - t))
         for c in names:
             ours = float(np.median(ours_rates[c])) if ours_rates[c] else None
             ratios = [o / r for o, r in zip(ours_rates[c], ref_rates[c])]

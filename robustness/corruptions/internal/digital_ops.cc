@@ -1,7 +1,6 @@
 // Digital (ood_suite.md 1.2, 14-17) and saturate (19).
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <vector>
 
 #include <opencv2/imgproc.hpp>
@@ -9,6 +8,7 @@
 #include "robustness/augmentation/pil_resize.h"
 #include "robustness/corruptions/internal/filters.h"
 #include "robustness/corruptions/internal/jpeg_codec.h"
+#include "robustness/corruptions/internal/opencv_ops.h"
 #include "robustness/corruptions/internal/ops.h"
 #include "robustness/corruptions/internal/planes.h"
 
@@ -29,21 +29,7 @@ Uint8Image Contrast(const Uint8Image& x, const Params& p) {
     Planes levels(1, 1, 256);
     for (int v = 0; v < 256; ++v) levels.v[v] = (v / 255.0 - mean) * p[0] + mean;
     const Uint8Image table = TruncateUnit(levels);
-    // The table through a local pointer (byte stores may alias the vector's own), eight values
-    // a word: one load and one store per eight lookups.
-    const uint8_t* t = table.data.data();
-    uint8_t* out = y.plane(c);
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-      uint64_t word;
-      std::memcpy(&word, in + i, sizeof(word));
-      uint64_t mapped = 0;
-      for (int b = 0; b < 8; ++b) {
-        mapped |= static_cast<uint64_t>(t[(word >> (8 * b)) & 0xFF]) << (8 * b);
-      }
-      std::memcpy(out + i, &mapped, sizeof(mapped));
-    }
-    for (; i < n; ++i) out[i] = t[in[i]];
+    LookUpBytes(table.data.data(), in, n, y.plane(c));
   }
   return y;
 }

@@ -410,6 +410,16 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void RoundTripBlock
 // ---- The SIMD kernels (jpeg_simd.inc), once per instruction set ----
 #define SIMD_INLINE __attribute__((always_inline)) inline
 
+// The blocks of one RoundTripBlocks call: block i's row r at blocks[i] + r stride (the AVX2 and
+// AVX-512BW kernels' BlockRows; the VBMI ones add their runs).
+struct PlainBlockRows {
+  uint8_t* const* blocks;
+  int64_t stride;
+};
+inline PlainBlockRows PrepareBlockRows(uint8_t* const* blocks, int64_t stride) {
+  return {blocks, stride};
+}
+
 namespace avx2 {
 #pragma GCC push_options
 #pragma GCC target("avx2")
@@ -461,14 +471,7 @@ SIMD_INLINE void StoreBytes(V x, uint8_t* p) {
   _mm_storeu_si128(reinterpret_cast<__m128i*>(p),
                    _mm_packus_epi16(_mm256_castsi256_si128(x), _mm256_extracti128_si256(x, 1)));
 }
-// The blocks of one RoundTripBlocks call: block i's row r at blocks[i] + r stride.
-struct BlockRows {
-  uint8_t* const* blocks;
-  int64_t stride;
-};
-SIMD_INLINE BlockRows PrepareBlockRows(uint8_t* const* blocks, int64_t stride) {
-  return {blocks, stride};
-}
+using BlockRows = PlainBlockRows;
 // Row r of 16 blocks -> row[c], column c of the blocks in block order (not level-shifted).
 SIMD_INLINE void LoadBlockRow(const BlockRows& rows, int r, V* row) {
   __m128i cols[8];
@@ -544,13 +547,7 @@ SIMD_INLINE void StoreBytes(V x, uint8_t* p) {
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(p),
                       _mm512_cvtusepi16_epi8(_mm512_max_epi16(x, _mm512_setzero_si512())));
 }
-struct BlockRows {
-  uint8_t* const* blocks;
-  int64_t stride;
-};
-SIMD_INLINE BlockRows PrepareBlockRows(uint8_t* const* blocks, int64_t stride) {
-  return {blocks, stride};
-}
+using BlockRows = PlainBlockRows;
 // Row r of 32 blocks (two groups of 16) -> row[c].
 SIMD_INLINE void LoadBlockRow(const BlockRows& rows, int r, V* row) {
   uint8_t* const* blocks = rows.blocks;

@@ -378,17 +378,23 @@ void EqualizeHistogram(const uint8_t* src, int64_t n, uint8_t* dst) {
       lut[level] = static_cast<uint8_t>(std::clamp(v, 0.0f, 255.0f));
     }
   }
-  // Eight values a word: one load and one store per eight lookups.
-  for (i = 0; i + 8 <= n; i += 8) {
+  LookUpBytes(lut, src, n, dst);
+}
+
+// Eight values a word: one load and one store per eight lookups (the table through its own
+// pointer: byte stores could alias a pointer kept in memory).
+void LookUpBytes(const uint8_t table[256], const uint8_t* src, int64_t n, uint8_t* dst) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
     uint64_t word;
     std::memcpy(&word, src + i, sizeof(word));
     uint64_t mapped = 0;
     for (int b = 0; b < 8; ++b) {
-      mapped |= static_cast<uint64_t>(lut[(word >> (8 * b)) & 0xFF]) << (8 * b);
+      mapped |= static_cast<uint64_t>(table[(word >> (8 * b)) & 0xFF]) << (8 * b);
     }
     std::memcpy(dst + i, &mapped, sizeof(mapped));
   }
-  for (; i < n; ++i) dst[i] = lut[src[i]];
+  for (; i < n; ++i) dst[i] = table[src[i]];
 }
 
 void Correlate3x3(const uint8_t* src, int64_t height, int64_t width, const int kernel[9],

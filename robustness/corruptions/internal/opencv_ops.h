@@ -42,6 +42,9 @@ void CappedBlurredDistanceLevels(const uint32_t* fixed, int64_t height, int64_t 
 // tie). In place is allowed.
 void BoxBlur3x3(const uint8_t* src, int64_t height, int64_t width, uint8_t* dst);
 
+// cv::LUT for bytes: dst[i] = table[src[i]] for i < n. In place is allowed.
+void LookUpBytes(const uint8_t table[256], const uint8_t* src, int64_t n, uint8_t* dst);
+
 // cv::equalizeHist: the cumulative histogram from the first occupied level, scaled by
 // 255 / (pixels above it) in float32 and rounded half to even; a single-level image maps to
 // that level. In place is allowed.
